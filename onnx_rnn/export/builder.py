@@ -1,0 +1,117 @@
+"""GraphBuilder: a small, explicit helper that accumulates ONNX nodes, initializers and graph I/O.
+
+Every emitter (standard nodes, the custom op, the portable decomposition, MXNet op translations) writes
+through one builder, so names stay unique and opset imports are collected in one place.
+"""
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+
+CUSTOM_DOMAIN = "onnx_rnn"
+CUSTOM_DOMAIN_VERSION = 1
+DEFAULT_OPSET = 17
+MIN_OPSET = 14  # GRU/LSTM/RNN as we emit them, and Reshape's allowzero, are stable from 14
+
+Dim = int | str | None
+
+
+def np_to_onnx_dtype(dtype: np.dtype | type) -> int:
+    return helper.np_dtype_to_tensor_dtype(np.dtype(dtype))
+
+
+class GraphBuilder:
+    """Accumulates one ONNX graph; ``to_model`` turns it into a ModelProto."""
+
+    def __init__(self, opset: int = DEFAULT_OPSET) -> None:
+        self.opset = opset
+        self.nodes: list[onnx.NodeProto] = []
+        self.initializers: list[onnx.TensorProto] = []
+        self.inputs: list[onnx.ValueInfoProto] = []
+        self.outputs: list[onnx.ValueInfoProto] = []
+        self.domains: dict[str, int] = {}
+        self.functions: list[onnx.FunctionProto] = []
+        self._names: set[str] = set()
+        self._constants: dict[tuple[int, ...], str] = {}
+
+    def unique(self, hint: str) -> str:
+        """A tensor/node name not used before in this graph, derived from ``hint``."""
+        name, k = hint, 1
+        while name in self._names:
+            name, k = f"{hint}_{k}", k + 1
+        self._names.add(name)
+        return name
+
+    def reserve(self, name: str) -> str:
+        """Claim an exact name (graph inputs and outputs keep the names the user sees)."""
+        if name in self._names:
+            raise ValueError(f"tensor name {name!r} used twice")
+        self._names.add(name)
+        return name
+
+    def initializer(self, array: np.ndarray, hint: str) -> str:
+        name = self.unique(hint)
+        self.initializers.append(numpy_helper.from_array(np.ascontiguousarray(array), name))
+        return name
+
+    def constant_i64(self, values: Sequence[int] | int, hint: str) -> str:
+        """An int64 initializer (shapes, axes, slice bounds); equal values share one tensor."""
+        array = np.asarray(values, dtype=np.int64)
+        key = (array.ndim, *array.ravel().tolist())
+        if key not in self._constants:
+            self._constants[key] = self.initializer(array, hint)
+        return self._constants[key]
+
+    def node(
+        self,
+        op_type: str,
+        inputs: Sequence[str | None],
+        n_outputs: int = 1,
+        *,
+        outputs: Sequence[str] | None = None,
+        domain: str = "",
+        **attrs: Any,
+    ) -> list[str]:
+        """Append a node; ``None`` inputs become empty names (an omitted optional input)."""
+        if outputs is None:
+            outputs = [self.unique(f"{op_type.lower()}_out") for _ in range(n_outputs)]
+        if domain and domain not in self.domains:
+            self.domains[domain] = CUSTOM_DOMAIN_VERSION if domain == CUSTOM_DOMAIN else 1
+        attrs = {k: v for k, v in attrs.items() if v is not None}
+        self.nodes.append(helper.make_node(
+            op_type, ["" if i is None else i for i in inputs], list(outputs),
+            name=self.unique(f"{op_type}_node"), domain=domain, **attrs,
+        ))
+        return list(outputs)
+
+    def add_input(self, name: str, dtype: np.dtype | type, shape: Sequence[Dim]) -> str:
+        self.reserve(name)
+        self.inputs.append(helper.make_tensor_value_info(name, np_to_onnx_dtype(dtype), list(shape)))
+        return name
+
+    def add_output(self, name: str, dtype: np.dtype | type, shape: Sequence[Dim] | None) -> str:
+        self.outputs.append(helper.make_tensor_value_info(
+            name, np_to_onnx_dtype(dtype), None if shape is None else list(shape)))
+        return name
+
+    def rename_to_output(self, tensor: str, name: str) -> str:
+        """Make ``tensor`` available under the graph-output name ``name`` (an Identity)."""
+        self.reserve(name)
+        return self.node("Identity", [tensor], outputs=[name])[0]
+
+    def to_model(self, graph_name: str, doc: str = "") -> onnx.ModelProto:
+        graph = helper.make_graph(self.nodes, graph_name, self.inputs, self.outputs, self.initializers)
+        opsets = [helper.make_opsetid("", self.opset)]
+        opsets += [helper.make_opsetid(d, v) for d, v in sorted(self.domains.items())]
+        model = helper.make_model(graph, opset_imports=opsets, functions=self.functions,
+                                  producer_name="onnx-rnn", doc_string=doc)
+        # The oldest IR version that holds these opsets (and model-local functions), so older runtimes load it.
+        model.ir_version = max(8, helper.find_min_ir_version_for(opsets, ignore_unknown=True))
+        return model
+
+
+TENSOR_INT32 = TensorProto.INT32
+TENSOR_INT64 = TensorProto.INT64

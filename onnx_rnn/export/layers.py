@@ -1,0 +1,84 @@
+"""Emit one RNN layer (both directions in one node) as ONNX: a standard node, or our custom LSTM op.
+
+A layer emitter takes the layer input X (T, N, in) and optional initial states (D, N, *) and returns ONNX's
+per-layer outputs: Y (T, D, N, R), Y_h (D, N, R) and, for LSTM, Y_c (D, N, H).
+"""
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+from ..params import OnnxLayerWeights
+from ..spec import RNNSpec
+from .builder import CUSTOM_DOMAIN, GraphBuilder
+
+_ONNX_OP = {"lstm": "LSTM", "gru": "GRU", "rnn_tanh": "RNN", "rnn_relu": "RNN"}
+
+
+class LayerInputs(NamedTuple):
+    """Tensor names a layer reads. ``None`` means absent (zeros / full length)."""
+
+    x: str
+    sequence_length: str | None
+    initial_h: str | None
+    initial_c: str | None
+
+
+class LayerOutputs(NamedTuple):
+    y: str  # (T, D, N, R)
+    y_h: str  # (D, N, R)
+    y_c: str | None  # (D, N, H), LSTM only
+
+
+def direction_attr(spec: RNNSpec) -> str:
+    return "bidirectional" if spec.bidirectional else "forward"
+
+
+def emit_standard_layer(
+    builder: GraphBuilder, spec: RNNSpec, weights: OnnxLayerWeights, inputs: LayerInputs, index: int
+) -> LayerOutputs:
+    """A standard ONNX LSTM / GRU (linear_before_reset=1) / RNN (Tanh or Relu) node."""
+    op = _ONNX_OP[spec.mode]
+    W = builder.initializer(weights.W, f"layer{index}_W")
+    R = builder.initializer(weights.R, f"layer{index}_R")
+    B = builder.initializer(weights.B, f"layer{index}_B")
+    node_inputs = [inputs.x, W, R, B, inputs.sequence_length, inputs.initial_h]
+    attrs: dict = {"hidden_size": spec.state_size, "direction": direction_attr(spec)}
+    if spec.mode == "lstm":
+        node_inputs.append(inputs.initial_c)
+    elif spec.mode == "gru":
+        attrs["linear_before_reset"] = 1
+    else:
+        attrs["activations"] = ["Tanh" if spec.mode == "rnn_tanh" else "Relu"] * spec.directions
+    n_out = 3 if spec.mode == "lstm" else 2
+    outs = builder.node(op, _trim(node_inputs), n_out, **attrs)
+    return LayerOutputs(outs[0], outs[1], outs[2] if spec.mode == "lstm" else None)
+
+
+def emit_custom_lstm_layer(
+    builder: GraphBuilder, spec: RNNSpec, weights: OnnxLayerWeights, inputs: LayerInputs, index: int
+) -> LayerOutputs:
+    """Our ``onnx_rnn.LSTM`` node (docs/custom_op.md): projection and MXNet's cell-state clipping."""
+    W = builder.initializer(weights.W, f"layer{index}_W")
+    R = builder.initializer(weights.R, f"layer{index}_R")
+    B = builder.initializer(weights.B, f"layer{index}_B")
+    P = None if weights.projection is None else builder.initializer(weights.projection, f"layer{index}_P")
+    attrs: dict = {"hidden_size": spec.state_size, "direction": direction_attr(spec)}
+    if spec.clips:
+        attrs.update(clip_min=float(spec.lstm_state_clip_min), clip_max=float(spec.lstm_state_clip_max),
+                     clip_nan=int(spec.lstm_state_clip_nan))
+    node_inputs = [inputs.x, W, R, B, inputs.sequence_length, inputs.initial_h, inputs.initial_c, P]
+    y, y_h, y_c = builder.node("LSTM", _trim(node_inputs), 3, domain=CUSTOM_DOMAIN, **attrs)
+    return LayerOutputs(y, y_h, y_c)
+
+
+def _trim(inputs: list[str | None]) -> list[str | None]:
+    """Drop trailing omitted optional inputs (ONNX allows omitting them by position)."""
+    while inputs and inputs[-1] is None:
+        inputs = inputs[:-1]
+    return inputs
+
+
+def layer_weights_dtype(weights: OnnxLayerWeights) -> np.dtype:
+    return weights.W.dtype

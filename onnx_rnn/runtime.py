@@ -1,0 +1,104 @@
+"""Where the plugin library is, and ONNX Runtime sessions with it registered."""
+from __future__ import annotations
+
+import os
+from importlib import metadata
+from pathlib import Path
+from typing import Sequence
+
+import onnx
+
+from .errors import OnnxRnnError
+
+LIBRARY_NAME = "libonnx_rnn_ops.so"
+LIBRARY_ENV = "ONNX_RNN_CUSTOM_OPS_LIBRARY"
+_PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+def library_path() -> str:
+    """The plugin library's path.
+
+    Looked up in order: ``$ONNX_RNN_CUSTOM_OPS_LIBRARY``; ``onnx_rnn/lib/`` beside this file (an installed
+    package); the installed distribution's files (when this module is imported from a source checkout that
+    shadows the installed package).
+    """
+    override = os.environ.get(LIBRARY_ENV)
+    if override:
+        if not Path(override).is_file():
+            raise OnnxRnnError(f"{LIBRARY_ENV}={override} is not a file")
+        return override
+    for candidate in _candidates():
+        if candidate.is_file():
+            return str(candidate)
+    raise OnnxRnnError(
+        f"the onnx-rnn plugin library ({LIBRARY_NAME}) is not built: install the package with "
+        f"'pip install .' from a checkout (it compiles custom_ops/), or set {LIBRARY_ENV}"
+    )
+
+
+def _candidates() -> list[Path]:
+    found = [_PACKAGE_DIR / "lib" / LIBRARY_NAME]
+    try:
+        dist = metadata.distribution("onnx-rnn")
+        found += [Path(dist.locate_file(f)) for f in dist.files or [] if f.name == LIBRARY_NAME]
+    except metadata.PackageNotFoundError:
+        pass
+    return found
+
+
+def plugin_available() -> bool:
+    try:
+        library_path()
+    except OnnxRnnError:
+        return False
+    return True
+
+
+def uses_custom_op(model: onnx.ModelProto) -> bool:
+    from .export.builder import CUSTOM_DOMAIN  # noqa: PLC0415
+
+    return any(op.domain == CUSTOM_DOMAIN for op in model.opset_import)
+
+
+def InferenceSession(  # noqa: N802 (mirrors onnxruntime.InferenceSession)
+    model_or_path: onnx.ModelProto | bytes | str | os.PathLike,
+    sess_options=None,
+    providers: Sequence[str] | None = None,
+):
+    """An ``onnxruntime.InferenceSession`` with the onnx-rnn plugin registered when it is built.
+
+    A model that needs the plugin while it is missing raises :class:`OnnxRnnError` saying how to get it.
+    """
+    import onnxruntime as ort  # noqa: PLC0415 (keep import of the package light)
+
+    model_bytes, model = _load(model_or_path)
+    options = sess_options if sess_options is not None else ort.SessionOptions()
+    if plugin_available():
+        options.register_custom_ops_library(library_path())
+    elif uses_custom_op(model):
+        library_path()  # raises with the explanation
+    try:
+        return ort.InferenceSession(model_bytes, sess_options=options, providers=_providers(providers))
+    except Exception as error:  # onnxruntime raises its own exception types
+        raise OnnxRnnError(f"ONNX Runtime could not load the model: {_one_line(error)}") from error
+
+
+def _load(model_or_path) -> tuple[bytes | str, onnx.ModelProto]:
+    if isinstance(model_or_path, onnx.ModelProto):
+        return model_or_path.SerializeToString(), model_or_path
+    if isinstance(model_or_path, bytes):
+        return model_or_path, onnx.load_from_string(model_or_path)
+    path = os.fspath(model_or_path)
+    try:
+        model = onnx.load(path, load_external_data=False)
+    except (OSError, Exception) as error:  # onnx raises DecodeError and others for malformed files
+        raise OnnxRnnError(f"cannot read ONNX model {path}: {_one_line(error)}") from error
+    return path, model
+
+
+def _providers(providers: Sequence[str] | None) -> list[str]:
+    return list(providers) if providers else ["CPUExecutionProvider"]
+
+
+def _one_line(error: BaseException) -> str:
+    return " ".join(str(error).split())
