@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import warnings
 from importlib import metadata
 from pathlib import Path
 from typing import Sequence
@@ -96,8 +97,42 @@ def _load(model_or_path) -> tuple[bytes | str, onnx.ModelProto]:
     return path, model
 
 
+def plugin_providers() -> list[str]:
+    """The execution providers the plugin library has kernels for (it says so itself)."""
+    import ctypes  # noqa: PLC0415
+
+    library = ctypes.CDLL(library_path())
+    query = getattr(library, "OnnxRnnPluginProviders", None)
+    if query is None:
+        return ["CPUExecutionProvider"]
+    query.restype = ctypes.c_char_p
+    return query().decode().split(",")
+
+
 def _providers(providers: Sequence[str] | None) -> list[str]:
-    return list(providers) if providers else ["CPUExecutionProvider"]
+    """Check the requested providers against this onnxruntime build; never switch silently.
+
+    A provider that is not available is an error, unless the caller listed a fallback that is: then the
+    unavailable ones are dropped with a warning.
+    """
+    import onnxruntime as ort  # noqa: PLC0415
+
+    if not providers:
+        return ["CPUExecutionProvider"]
+    requested = [p if isinstance(p, str) else p[0] for p in providers]
+    available = set(ort.get_available_providers())
+    missing = [p for p in requested if p not in available]
+    if not missing:
+        return list(providers)
+    kept = [p for p, name in zip(providers, requested) if name in available]
+    if not kept:
+        raise OnnxRnnError(
+            f"execution provider(s) {', '.join(missing)} not available in this onnxruntime "
+            f"(available: {', '.join(sorted(available))}); for CUDA install onnx-rnn[gpu] on a machine with "
+            "an NVIDIA GPU, or list CPUExecutionProvider as a fallback"
+        )
+    warnings.warn(f"{', '.join(missing)} not available; running on {', '.join(map(str, kept))}", stacklevel=3)
+    return kept
 
 
 def _one_line(error: BaseException) -> str:

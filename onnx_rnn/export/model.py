@@ -5,6 +5,7 @@ import numpy as np
 import onnx
 
 from ..errors import OnnxRnnError
+from ..files import EXTERNAL_DATA_THRESHOLD, tensor_bytes
 from ..params import as_parameter_vector, resolve_input_size
 from ..spec import RNNSpec
 from .builder import DEFAULT_OPSET, MIN_OPSET, GraphBuilder
@@ -100,6 +101,6 @@ def _check_opset(opset: int | None) -> int:
 
 
 def _check(model: onnx.ModelProto) -> None:
-    """Full ONNX check, except for models too large to serialize in memory (checked after saving)."""
-    if model.ByteSize() < onnx.checker.MAXIMUM_PROTOBUF:
+    """Full ONNX check, except for models too large to serialize in memory (save_model checks those)."""
+    if tensor_bytes(model) < EXTERNAL_DATA_THRESHOLD:
         onnx.checker.check_model(model, full_check=True)

@@ -1,0 +1,67 @@
+"""The ``onnx-rnn`` command: convert, run, check, info, bench.
+
+Every failure the user can cause prints one line on stderr and exits non-zero; no traceback.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Callable, Sequence
+
+import numpy as np
+
+from .errors import OnnxRnnError
+
+EXIT_ERROR = 2
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not hasattr(args, "handler"):
+        parser.print_help()
+        return EXIT_ERROR
+    try:
+        return args.handler(args) or 0
+    except OnnxRnnError as error:
+        print(f"onnx-rnn {args.command}: error: {error}", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        return 130
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line on stderr (and exit status 2), like every other error."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(EXIT_ERROR, f"{self.prog}: error: {message} (see --help)\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = OneLineParser(prog="onnx-rnn", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=OneLineParser)
+    for name, help_text, add_arguments, handler in _commands():
+        sub = commands.add_parser(name, help=help_text, description=help_text)
+        add_arguments(sub)
+        sub.set_defaults(handler=handler)
+    return parser
+
+
+def _commands() -> list[tuple[str, str, Callable, Callable]]:
+    from . import cli_commands as c  # noqa: PLC0415
+
+    return [
+        ("convert", "convert an MXNet RNN (arguments + flat parameters, or a checkpoint) to ONNX",
+         c.add_convert_arguments, c.run_convert),
+        ("run", "run an ONNX model on ONNX Runtime with .npy inputs", c.add_run_arguments, c.run_run),
+        ("check", "run a model on inputs from a golden .npz and compare with its expected outputs",
+         c.add_check_arguments, c.run_check),
+        ("info", "versions, providers and the plugin library", c.add_info_arguments, c.run_info),
+        ("bench", "time onnx-rnn against PyTorch, ONNX Runtime's LSTM and MXNet", c.add_bench_arguments,
+         c.run_bench),
+    ]
+
+
+if __name__ == "__main__":
+    sys.exit(main())

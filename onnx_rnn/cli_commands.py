@@ -1,0 +1,191 @@
+"""Arguments and handlers of each ``onnx-rnn`` subcommand (cli.py wires them into argparse)."""
+from __future__ import annotations
+
+import argparse
+import platform
+from pathlib import Path
+
+import numpy as np
+
+from .errors import OnnxRnnError
+from .files import load_array, load_attrs, save_model
+
+PROVIDERS = {"cpu": "CPUExecutionProvider", "cuda": "CUDAExecutionProvider"}
+
+
+# ---------------------------------------------------------------- convert
+def add_convert_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("checkpoint", nargs="*", metavar="FILE",
+                   help="an MXNet checkpoint: PREFIX-symbol.json PREFIX-NNNN.params (instead of --params)")
+    p.add_argument("-o", "--output", required=True, help="the .onnx file to write")
+    p.add_argument("--params", help="MXNet's flat parameter vector (.npy, or .npz with --params-key)")
+    p.add_argument("--params-key", help="the array's name inside a .npz given to --params")
+    p.add_argument("--attrs", help="the RNN operator's attributes as MXNet's symbol JSON writes them")
+    p.add_argument("--mode", choices=["lstm", "gru", "rnn_tanh", "rnn_relu"])
+    p.add_argument("--state-size", type=int)
+    p.add_argument("--num-layers", type=int)
+    p.add_argument("--bidirectional", action="store_true", default=None)
+    p.add_argument("--state-outputs", action="store_true", default=None)
+    p.add_argument("--use-sequence-length", action="store_true", default=None)
+    p.add_argument("--projection-size", type=int)
+    p.add_argument("--lstm-state-clip-min", type=float)
+    p.add_argument("--lstm-state-clip-max", type=float)
+    p.add_argument("--lstm-state-clip-nan", action="store_true", default=None)
+    p.add_argument("--input-size", type=int, help="checked against the size the parameter vector implies")
+    p.add_argument("--input-shape", action="append", default=[], metavar="NAME=D0,D1,...",
+                   help="checkpoints: fix an input's shape (default: batch and time are symbolic)")
+    p.add_argument("--zero-initial-state", action="store_true",
+                   help="no state inputs: the model starts from zeros")
+    p.add_argument("--opset", type=int, help="ONNX opset (default 17)")
+    layer_form = p.add_mutually_exclusive_group()
+    layer_form.add_argument("--portable", action="store_true",
+                            help="standard ONNX operators only, also for projection and clipping (no plugin)")
+    layer_form.add_argument("--plugin-only", action="store_true",
+                            help="projection/clipping layers need the onnx-rnn plugin (no portable fallback)")
+
+
+_SPEC_FLAGS = ("mode", "state_size", "num_layers", "bidirectional", "state_outputs", "use_sequence_length",
+               "projection_size", "lstm_state_clip_min", "lstm_state_clip_max", "lstm_state_clip_nan")
+
+
+def run_convert(args: argparse.Namespace) -> int:
+    if args.checkpoint:
+        return _convert_checkpoint(args)
+    from .export import export_spec  # noqa: PLC0415
+    from .spec import RNNSpec  # noqa: PLC0415
+
+    if args.params is None:
+        raise OnnxRnnError("give --params (with RNN flags or --attrs) or a checkpoint's two files")
+    spec = RNNSpec.from_mxnet_attrs(_spec_attrs(args))
+    parameters = load_array(args.params, args.params_key)
+    model = export_spec(spec, parameters, input_size=args.input_size,
+                        zero_initial_state=args.zero_initial_state, opset=args.opset,
+                        **_backend_kwargs(args))
+    save_model(model, args.output)
+    print(f"wrote {args.output}: {spec.describe()}, {parameters.dtype}, input size "
+          f"{spec.input_size_from_count(parameters.size)}")
+    return 0
+
+
+def _spec_attrs(args: argparse.Namespace) -> dict:
+    """Spec attributes from --attrs, overridden by explicit flags (flags win)."""
+    attrs = load_attrs(args.attrs) if args.attrs else {}
+    for name in _SPEC_FLAGS:
+        value = getattr(args, name)
+        if value is not None:
+            attrs[name] = value
+    if "mode" not in attrs or "state_size" not in attrs:
+        raise OnnxRnnError("--mode and --state-size are required (or an --attrs file that has them)")
+    return attrs
+
+
+def _backend_kwargs(args: argparse.Namespace) -> dict:
+    kwargs = {}
+    if args.portable:
+        kwargs["portable"] = True
+    if getattr(args, "plugin_only", False):
+        kwargs["plugin_only"] = True
+    return kwargs
+
+
+def _convert_checkpoint(args: argparse.Namespace) -> int:
+    if args.params or args.attrs or args.mode:
+        raise OnnxRnnError("a checkpoint conversion takes no --params, --attrs or RNN flags")
+    try:
+        from .mxnet.cli_commands import run_convert_checkpoint  # noqa: PLC0415
+    except ImportError as error:  # pragma: no cover - the package always ships it
+        raise OnnxRnnError(f"checkpoint conversion is unavailable: {error}") from error
+    return run_convert_checkpoint(args)
+
+
+# ---------------------------------------------------------------- run
+def add_run_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("model", help="the .onnx model")
+    p.add_argument("--input", action="append", default=[], metavar="NAME=FILE.npy",
+                   help="a graph input (repeat for each)")
+    p.add_argument("--out-dir", default=".", help="where to write each output as NAME.npy (default: .)")
+    p.add_argument("--provider", choices=sorted(PROVIDERS), action="append",
+                   help="execution provider, in order of preference (repeat to allow a fallback)")
+
+
+def run_run(args: argparse.Namespace) -> int:
+    from .session import run_model  # noqa: PLC0415
+
+    feeds = dict(_parse_input(item) for item in args.input)
+    outputs = run_model(args.model, feeds, providers=provider_names(args.provider))
+    out_dir = Path(args.out_dir)
+    if not out_dir.is_dir():
+        raise OnnxRnnError(f"--out-dir {out_dir} is not a folder")
+    for name, value in outputs.items():
+        np.save(out_dir / f"{_file_stem(name)}.npy", value)
+        print(f"{name}: shape {tuple(value.shape)} {value.dtype} -> {out_dir / (_file_stem(name) + '.npy')}")
+    return 0
+
+
+def provider_names(choices: list[str] | None) -> list[str] | None:
+    return None if not choices else [PROVIDERS[c] for c in choices]
+
+
+def _parse_input(item: str) -> tuple[str, np.ndarray]:
+    name, sep, path = item.partition("=")
+    if not sep or not name or not path:
+        raise OnnxRnnError(f"--input takes NAME=FILE.npy, got {item!r}")
+    return name, load_array(path)
+
+
+def _file_stem(name: str) -> str:
+    return "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in name)
+
+
+# ---------------------------------------------------------------- check
+def add_check_arguments(p: argparse.ArgumentParser) -> None:
+    from .check import add_arguments  # noqa: PLC0415
+
+    add_arguments(p)
+
+
+def run_check(args: argparse.Namespace) -> int:
+    from .check import run  # noqa: PLC0415
+
+    return run(args)
+
+
+# ---------------------------------------------------------------- info
+def add_info_arguments(p: argparse.ArgumentParser) -> None:
+    del p  # no arguments
+
+
+def run_info(args: argparse.Namespace) -> int:
+    import onnx  # noqa: PLC0415
+    import onnxruntime as ort  # noqa: PLC0415
+
+    from . import __version__  # noqa: PLC0415
+    from .runtime import library_path, plugin_providers  # noqa: PLC0415
+
+    print(f"onnx-rnn     {__version__}")
+    print(f"python       {platform.python_version()}")
+    print(f"numpy        {np.__version__}")
+    print(f"onnx         {onnx.__version__}")
+    print(f"onnxruntime  {ort.__version__}")
+    print(f"providers    {', '.join(ort.get_available_providers())}")
+    try:
+        path = library_path()
+    except OnnxRnnError as error:
+        print(f"plugin       not available: {error}")
+        return 0
+    print(f"plugin       {path}")
+    print(f"plugin serves {', '.join(plugin_providers())}")
+    return 0
+
+
+# ---------------------------------------------------------------- bench
+def add_bench_arguments(p: argparse.ArgumentParser) -> None:
+    from .bench import add_arguments  # noqa: PLC0415
+
+    add_arguments(p)
+
+
+def run_bench(args: argparse.Namespace) -> int:
+    from .bench import run  # noqa: PLC0415
+
+    return run(args)
