@@ -1,12 +1,237 @@
-"""``onnx-rnn bench``: time converted models on ONNX Runtime against peers, as ratios in one run."""
+"""``onnx-rnn bench``: time converted models on ONNX Runtime against their peers, in one run.
+
+Peers, all with the same weights and thread count: PyTorch (``nn.LSTM``/``nn.GRU``, the main peer),
+our portable (standard-ONNX) form where projection is involved, and MXNet 1.9.1 on CPU when its venv
+(``.venv-mxnet``, made by tools/mxnet_env.sh) exists. Reported as min-of-N milliseconds and as ratios
+against PyTorch (below 1.0: onnx-rnn is faster). A benchmark, not a test: nothing here asserts speed.
+"""
 from __future__ import annotations
 
 import argparse
+import json
+import os
+import subprocess
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from .errors import OnnxRnnError
+from .spec import RNNSpec
+
+
+@dataclass(frozen=True)
+class Workload:
+    name: str
+    spec: RNNSpec
+    T: int
+    N: int
+    I: int
+    streaming: bool = False  # T steps of one time step each, states carried between calls
+
+    def describe(self) -> str:
+        s = self.spec
+        proj = f" P={s.projection_size}" if s.projection_size else ""
+        kind = f"streaming: {self.T} calls of one step, states carried, ms for all" if self.streaming \
+            else "whole sequence"
+        return (f"{s.mode}{' bi' if s.bidirectional else ''} T={self.T} N={self.N} I={self.I} "
+                f"H={s.state_size}{proj} L={s.num_layers} ({kind})")
+
+
+def _lstm(H: int, P: int | None = None, bidirectional: bool = False, mode: str = "lstm") -> RNNSpec:
+    return RNNSpec(mode=mode, state_size=H, num_layers=2, bidirectional=bidirectional, state_outputs=True,
+                   projection_size=P)
+
+
+WORKLOADS = {
+    "lstmp": Workload("lstmp", _lstm(1024, 256), 200, 8, 256),
+    "lstm": Workload("lstm", _lstm(512), 200, 8, 256),
+    "bigru": Workload("bigru", _lstm(512, bidirectional=True, mode="gru"), 200, 8, 256),
+    "lstmp-stream": Workload("lstmp-stream", _lstm(1024, 256), 50, 1, 256, streaming=True),
+    "lstm-stream": Workload("lstm-stream", _lstm(512), 50, 1, 256, streaming=True),
+}
+
+
+@dataclass
+class Result:
+    workload: str
+    peer: str
+    ms: float | None
+    note: str = ""
+    extra: dict = field(default_factory=dict)
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--workload", action="append", choices=sorted(WORKLOADS),
+                   help="which workloads (repeat; default: all)")
+    p.add_argument("--threads", type=int, default=min(2, os.cpu_count() or 1),
+                   help="threads for every peer (ORT intra-op, torch, OMP for MXNet); default 2")
+    p.add_argument("--repeat", type=int, default=5, help="timed runs; the minimum is reported")
     p.add_argument("--provider", choices=["cpu", "cuda"], default="cpu")
+    p.add_argument("--no-mxnet", action="store_true", help="skip MXNet even if .venv-mxnet exists")
+    p.add_argument("--json", help="also write the results to this JSON file")
 
 
 def run(args: argparse.Namespace) -> int:
-    raise NotImplementedError
+    if args.repeat < 1 or args.threads < 1:
+        raise OnnxRnnError("--repeat and --threads must be at least 1")
+    names = args.workload or list(WORKLOADS)
+    results: list[Result] = []
+    for name in names:
+        w = WORKLOADS[name]
+        print(f"# {name}: {w.describe()}", flush=True)
+        results += bench_workload(w, args.threads, args.repeat, args.provider, mxnet=not args.no_mxnet)
+    print()
+    print(format_table(results))
+    if args.json:
+        Path(args.json).write_text(json.dumps([r.__dict__ for r in results], indent=1))
+    return 0
+
+
+def bench_workload(w: Workload, threads: int, repeat: int, provider: str, mxnet: bool = True) -> list[Result]:
+    rng = np.random.default_rng(0)
+    scale = 1.0 / np.sqrt(w.spec.state_size)
+    params = rng.uniform(-scale, scale, w.spec.param_count(w.I)).astype(np.float32)
+    results = [Result(w.name, "onnx-rnn", _time(_ort_runner(w, params, threads, provider), repeat))]
+    if w.spec.needs_custom_lstm:
+        try:
+            results.append(Result(w.name, "onnx-rnn portable",
+                                  _time(_ort_runner(w, params, threads, provider, portable=True), repeat)))
+        except (OnnxRnnError, ImportError) as error:
+            results.append(Result(w.name, "onnx-rnn portable", None, str(error)))
+    results.append(_torch_result(w, params, threads, repeat, provider))
+    if mxnet and provider == "cpu":
+        results.append(_mxnet_result(w, threads, repeat))
+    for r in results:
+        print(f"  {r.peer:<18} {'-' if r.ms is None else f'{r.ms:9.3f} ms'}  {r.note}", flush=True)
+    return results
+
+
+def _time(step: Callable[[], object], repeat: int) -> float:
+    step()  # warm-up: allocations, ORT's first-run optimisations, torch's oneDNN primitive creation
+    best = float("inf")
+    for _ in range(repeat):
+        start = time.perf_counter()
+        step()
+        best = min(best, time.perf_counter() - start)
+    return best * 1e3
+
+
+def _inputs(w: Workload, dtype=np.float32) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(1)
+    s = w.spec
+    LD = s.num_layers * s.directions
+    x = rng.standard_normal((w.T, w.N, w.I)).astype(dtype)
+    return x, np.zeros((LD, w.N, s.output_size), dtype), np.zeros((LD, w.N, s.state_size), dtype)
+
+
+def _ort_runner(w: Workload, params: np.ndarray, threads: int, provider: str, portable: bool = False):
+    import onnxruntime as ort  # noqa: PLC0415
+
+    from .export import export_spec  # noqa: PLC0415
+    from .runtime import InferenceSession  # noqa: PLC0415
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    model = export_spec(w.spec, params, portable=portable) if portable else export_spec(w.spec, params)
+    providers = ["CUDAExecutionProvider"] if provider == "cuda" else ["CPUExecutionProvider"]
+    session = InferenceSession(model, options, providers=providers)
+    x, h, c = _inputs(w)
+    lstm = w.spec.mode == "lstm"
+    if not w.streaming:
+        feeds = {"data": x, "state": h} | ({"state_cell": c} if lstm else {})
+        return lambda: session.run(None, feeds)
+
+    def stream() -> None:
+        hs, cs = h, c
+        for t in range(w.T):
+            feeds = {"data": x[t:t + 1], "state": hs} | ({"state_cell": cs} if lstm else {})
+            outs = session.run(None, feeds)
+            hs, cs = outs[1], (outs[2] if lstm else None)
+
+    return stream
+
+
+def _torch_result(w: Workload, params: np.ndarray, threads: int, repeat: int, provider: str) -> Result:
+    try:
+        import torch  # noqa: PLC0415
+    except ImportError:
+        return Result(w.name, "pytorch", None, "torch not installed")
+    torch.set_num_threads(threads)
+    device = "cuda" if provider == "cuda" else "cpu"
+    if device == "cuda" and not torch.cuda.is_available():
+        return Result(w.name, "pytorch", None, "torch has no CUDA here")
+    module = _torch_module(w, params).to(device)
+    x, h, c = (torch.from_numpy(a).to(device) for a in _inputs(w))
+    lstm = w.spec.mode == "lstm"
+    state = (h, c) if lstm else h
+    sync = torch.cuda.synchronize if device == "cuda" else (lambda: None)
+
+    def step() -> None:
+        with torch.inference_mode():
+            if w.streaming:
+                s = state
+                for t in range(w.T):
+                    _, s = module(x[t:t + 1], s)
+            else:
+                module(x, state)
+        sync()
+
+    return Result(w.name, "pytorch", _time(step, repeat), f"torch {torch.__version__}, {threads} threads")
+
+
+def _torch_module(w: Workload, params: np.ndarray):
+    import torch  # noqa: PLC0415
+
+    from .params import split_parameters  # noqa: PLC0415
+
+    s = w.spec
+    kwargs = dict(input_size=w.I, hidden_size=s.state_size, num_layers=s.num_layers, bidirectional=s.bidirectional)
+    module = (torch.nn.LSTM(proj_size=s.projection_size or 0, **kwargs) if s.mode == "lstm"
+              else torch.nn.GRU(**kwargs) if s.mode == "gru"
+              else torch.nn.RNN(nonlinearity="tanh" if s.mode == "rnn_tanh" else "relu", **kwargs))
+    state = {}
+    for layer, directions in enumerate(split_parameters(s, params, w.I)):
+        for d, wt in enumerate(directions):
+            sfx = f"_l{layer}" + ("_reverse" if d else "")
+            state |= {f"weight_ih{sfx}": wt.i2h_weight, f"weight_hh{sfx}": wt.h2h_weight,
+                      f"bias_ih{sfx}": wt.i2h_bias, f"bias_hh{sfx}": wt.h2h_bias}
+            if wt.h2r_weight is not None:
+                state[f"weight_hr{sfx}"] = wt.h2r_weight
+    module.load_state_dict({k: torch.from_numpy(np.ascontiguousarray(v)) for k, v in state.items()})
+    return module.eval()
+
+
+def _mxnet_result(w: Workload, threads: int, repeat: int) -> Result:
+    root = Path(__file__).resolve().parent.parent
+    python, script = root / ".venv-mxnet" / "bin" / "python", root / "tools" / "mxnet_bench.py"
+    if not python.exists() or not script.exists():
+        return Result(w.name, "mxnet 1.9.1", None, "no .venv-mxnet (tools/mxnet_env.sh makes it)")
+    s = w.spec
+    T, N = (1, w.N) if w.streaming else (w.T, w.N)
+    cmd = [str(python), str(script), "--mode", s.mode, "--T", str(T), "--N", str(N), "--I", str(w.I),
+           "--H", str(s.state_size), "--P", str(s.projection_size or 0), "--L", str(s.num_layers),
+           "--repeat", str(repeat)] + (["--bidirectional"] if s.bidirectional else [])
+    env = os.environ | {"OMP_NUM_THREADS": str(threads), "MXNET_ENGINE_TYPE": "NaiveEngine"}
+    done = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=600)
+    lines = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
+    if not lines or "ms_min" not in lines[-1]:
+        return Result(w.name, "mxnet 1.9.1", None, (lines[-1].get("error") if lines else done.stderr[-200:]) or "")
+    ms = lines[-1]["ms_min"] * (w.T if w.streaming else 1)
+    note = "T=1 calls (no state carried) x T" if w.streaming else ""
+    return Result(w.name, "mxnet 1.9.1", ms, note)
+
+
+def format_table(results: list[Result]) -> str:
+    """Markdown table: ms per workload and peer, and each ratio onnx-rnn / peer."""
+    rows = ["| workload | peer | ms (min) | onnx-rnn / peer |", "|---|---|---:|---:|"]
+    ours = {r.workload: r.ms for r in results if r.peer == "onnx-rnn"}
+    for r in results:
+        ratio = "" if r.ms is None or ours.get(r.workload) is None or r.peer == "onnx-rnn" \
+            else f"{ours[r.workload] / r.ms:.2f}"
+        ms = "n/a" if r.ms is None else f"{r.ms:.2f}"
+        rows.append(f"| {r.workload} | {r.peer} | {ms} | {ratio} |")
+    return "\n".join(rows)
