@@ -1,0 +1,431 @@
+// CPU kernel of onnx_rnn::LSTM. See custom_ops/README.md for the algorithm and the threading.
+//
+// Per layer direction:
+//   1. W, R and the summed bias are copied once into a "unit-chunk interleaved" row order: hidden units are cut
+//      into chunks of kChunk units, and for each chunk the rows of its i, o, f, c gates lie next to each other.
+//      Then one column block of the gate matrix holds every gate of a set of units, so the recurrent GEMM of a
+//      chunk and the gate pass of that chunk can run in the same task, with no barrier in between.
+//   2. XW = X (T*N, I) x W^T + (Wb + Rb): one GEMM for all time steps, tiled over (row block, chunk) tasks.
+//   3. Per step: one parallel pass over chunks: G = h_prev (N, S) x R_chunk^T, then gates + activation + clip +
+//      state update + sequence-length masking for those units; with projection a second pass over column tiles
+//      of P: h = h_full (N, H) x P_tile^T.
+// GEMMs are Eigen's (single-threaded: no OpenMP, EIGEN_DONT_PARALLELIZE); all parallelism comes from ONNX
+// Runtime's intra-op pool through KernelContext_ParallelFor.
+#include "lstm_cpu.h"
+
+#include <algorithm>
+#include <atomic>
+#include <cstring>
+#include <exception>
+#include <new>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+#include <Eigen/Core>
+
+#include "lstm_params.h"
+#include "onnx_rnn_ops/lstm_cell.h"
+#include "ort_util.h"
+
+namespace onnx_rnn {
+namespace {
+
+template <typename T>
+using MatRM = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+template <typename T>
+using MapRM = Eigen::Map<MatRM<T>, Eigen::Unaligned, Eigen::OuterStride<>>;
+template <typename T>
+using CMapRM = Eigen::Map<const MatRM<T>, Eigen::Unaligned, Eigen::OuterStride<>>;
+template <typename T>
+using Arr = Eigen::Array<T, Eigen::Dynamic, 1>;
+template <typename T>
+using MapArr = Eigen::Map<Arr<T>>;
+template <typename T>
+using CMapArr = Eigen::Map<const Arr<T>>;
+
+// Hidden units per chunk (a task of the step pass). 64 units -> 256 gate rows; with S = 256 a float R chunk is
+// 256 KiB, a quarter of a Zen 3 L2.
+template <typename T>
+constexpr int64_t kChunk = 64;
+// Rows of X per task of the input-projection GEMM, and columns of P per task of the projection GEMM.
+constexpr int64_t kXRows = 256;
+constexpr int64_t kProjCols = 64;
+
+// Runs tasks on ONNX Runtime's intra-op thread pool. Exceptions never leave a task: the first one is recorded
+// and the caller checks failed() after the parallel section.
+class Runner {
+ public:
+  Runner(const OrtApi* api, const OrtKernelContext* ctx) : api_(api), ctx_(ctx) {}
+
+  template <typename F>
+  void run(size_t n, F& f) {
+    if (n == 0 || failed_) return;
+    if (n == 1) {
+      call(&f, 0);
+      return;
+    }
+    Task<F> task{&f, this};
+    OrtStatus* st = api_->KernelContext_ParallelFor(ctx_, &Task<F>::tramp, n, 0, &task);
+    if (st) {  // no thread pool API available: run inline
+      api_->ReleaseStatus(st);
+      for (size_t i = 0; i < n && !failed_; ++i) call(&f, i);
+    }
+  }
+
+  bool failed() const { return failed_.load(); }
+  const std::string& error() const { return error_; }
+
+ private:
+  template <typename F>
+  struct Task {
+    F* f;
+    Runner* self;
+    static void tramp(void* p, size_t i) {
+      Task* t = static_cast<Task*>(p);
+      t->self->call(t->f, i);
+    }
+  };
+
+  template <typename F>
+  void call(F* f, size_t i) noexcept {
+    try {
+      (*f)(i);
+    } catch (const std::bad_alloc&) {
+      fail("onnx_rnn.LSTM: out of memory");
+    } catch (const std::exception& e) {
+      fail(std::string("onnx_rnn.LSTM: ") + e.what());
+    } catch (...) {
+      fail("onnx_rnn.LSTM: unknown error");
+    }
+  }
+  void fail(const std::string& msg) noexcept {
+    bool expected = false;
+    if (failed_.compare_exchange_strong(expected, true)) {
+      try {
+        error_ = msg;
+      } catch (...) {
+      }
+    }
+  }
+
+  const OrtApi* api_;
+  const OrtKernelContext* ctx_;
+  std::atomic<bool> failed_{false};
+  std::string error_;
+};
+
+// One direction's inputs and outputs, all raw pointers already offset to the direction.
+template <typename T>
+struct DirectionJob {
+  const T* X = nullptr;    // (T, N, I)
+  const T* W = nullptr;    // (4H, I)
+  const T* R = nullptr;    // (4H, S)
+  const T* B = nullptr;    // (8H) or null
+  const T* h0 = nullptr;   // (N, S) or null
+  const T* c0 = nullptr;   // (N, H) or null
+  const T* Pw = nullptr;   // (P, H) or null
+  const int32_t* lens = nullptr;  // (N) or null
+  T* Y = nullptr;          // (T, D, N, S) base + d * N * S, or null
+  T* Yh = nullptr;         // (N, S) or null
+  T* Yc = nullptr;         // (N, H) or null
+  bool reverse = false;
+};
+
+template <typename T>
+class LstmDirection {
+ public:
+  LstmDirection(const LstmDims& dims, const LstmAttrs& attrs, Runner& runner)
+      : d_(dims), runner_(runner) {
+    clip_.enabled = attrs.has_clip;
+    clip_.nan_to_min = attrs.clip_nan;
+    clip_.lo = static_cast<T>(attrs.clip_min);
+    clip_.hi = static_cast<T>(attrs.clip_max);
+    const int64_t H = d_.H;
+    chunk_ = std::min<int64_t>(kChunk<T>, H);
+    nchunks_ = (H + chunk_ - 1) / chunk_;
+  }
+
+  void run(const DirectionJob<T>& job) {
+    const int64_t T_ = d_.T, N = d_.N, I = d_.I, H = d_.H, S = d_.S, G4 = 4 * H;
+    job_ = &job;
+
+    // Step count and per-batch lengths.
+    lens_.assign(static_cast<size_t>(N), static_cast<int32_t>(T_));
+    if (job.lens) std::copy(job.lens, job.lens + N, lens_.begin());
+    max_len_ = 0;
+    for (int32_t l : lens_) max_len_ = std::max<int64_t>(max_len_, l);
+
+    // 1. Reordered weights and summed bias.
+    Wr_.resize(static_cast<size_t>(G4 * I));
+    Rr_.resize(static_cast<size_t>(G4 * S));
+    bias_.assign(static_cast<size_t>(G4), T(0));
+    auto reorder = [&](size_t k) {
+      const int64_t j0 = static_cast<int64_t>(k) * chunk_;
+      const int64_t w = std::min(chunk_, H - j0);
+      for (int g = 0; g < 4; ++g) {
+        const int64_t dst_row = 4 * j0 + g * w;
+        const int64_t src_row = g * H + j0;
+        if (I > 0) std::memcpy(&Wr_[dst_row * I], job.W + src_row * I, sizeof(T) * w * I);
+        std::memcpy(&Rr_[dst_row * S], job.R + src_row * S, sizeof(T) * w * S);
+        if (job.B) {
+          for (int64_t u = 0; u < w; ++u) bias_[dst_row + u] = job.B[src_row + u] + job.B[G4 + src_row + u];
+        }
+      }
+    };
+    runner_.run(static_cast<size_t>(nchunks_), reorder);
+    if (runner_.failed()) return;
+
+    // 2. XW = X W^T + bias, for the time steps that any batch element uses.
+    const int64_t rows = max_len_ * N;
+    XW_.resize(static_cast<size_t>(rows * G4));
+    const int64_t rtiles = (rows + kXRows - 1) / kXRows;
+    auto input_gemm = [&](size_t task) {
+      const int64_t k = static_cast<int64_t>(task) % nchunks_;
+      const int64_t rt = static_cast<int64_t>(task) / nchunks_;
+      const int64_t j0 = k * chunk_, w = std::min(chunk_, H - j0), c0 = 4 * j0, cw = 4 * w;
+      const int64_t r0 = rt * kXRows, rn = std::min(kXRows, rows - r0);
+      MapRM<T> out(&XW_[r0 * G4 + c0], rn, cw, Eigen::OuterStride<>(G4));
+      Eigen::Map<const Eigen::Matrix<T, 1, Eigen::Dynamic>> b(&bias_[c0], cw);
+      out.rowwise() = b;
+      if (I > 0) {
+        // X rows are time-major: X[t, n, :] is row t*N + n; for reverse the same row index, see step().
+        CMapRM<T> x(job.X + r0 * I, rn, I, Eigen::OuterStride<>(I));
+        CMapRM<T> wk(&Wr_[c0 * I], cw, I, Eigen::OuterStride<>(I));
+        out.noalias() += x * wk.transpose();
+      }
+    };
+    runner_.run(static_cast<size_t>(rtiles * nchunks_), input_gemm);
+    if (runner_.failed()) return;
+
+    // 3. States.
+    h_.assign(static_cast<size_t>(N * S), T(0));
+    c_.assign(static_cast<size_t>(N * H), T(0));
+    if (job.h0) std::copy(job.h0, job.h0 + N * S, h_.begin());
+    if (job.c0) std::copy(job.c0, job.c0 + N * H, c_.begin());
+    gates_.resize(static_cast<size_t>(N * G4));
+    if (d_.has_proj) {
+      h_full_.assign(static_cast<size_t>(N * H), T(0));
+      proj_tmp_.resize(static_cast<size_t>(N * d_.P));
+    } else {
+      h_next_.resize(static_cast<size_t>(N * S));
+    }
+
+    for (int64_t s = 0; s < max_len_ && !runner_.failed(); ++s) step(s);
+    if (runner_.failed()) return;
+
+    if (job.Yh) std::copy(h_.begin(), h_.end(), job.Yh);
+    if (job.Yc) std::copy(c_.begin(), c_.end(), job.Yc);
+  }
+
+ private:
+  // Time index that batch element b processes at step s (valid only when s < lens_[b]).
+  int64_t time_of(int64_t s, int64_t b) const { return job_->reverse ? lens_[b] - 1 - s : s; }
+
+  void step(int64_t s) {
+    const int64_t N = d_.N, H = d_.H, S = d_.S, G4 = 4 * H, D = d_.D;
+    const bool proj = d_.has_proj;
+    const T* h_prev = h_.data();
+    T* h_out = proj ? h_full_.data() : h_next_.data();
+    const int64_t h_out_ld = proj ? H : S;  // == H in both cases (S = H without projection)
+
+    auto chunk_task = [&](size_t kk) {
+      const int64_t k = static_cast<int64_t>(kk);
+      const int64_t j0 = k * chunk_, w = std::min(chunk_, H - j0), c0 = 4 * j0, cw = 4 * w;
+      // Recurrent GEMM of the chunk: G (N, 4w), a private block of gates_.
+      T* G = &gates_[N * c0];
+      MapRM<T> g(G, N, cw, Eigen::OuterStride<>(cw));
+      CMapRM<T> hm(h_prev, N, S, Eigen::OuterStride<>(S));
+      CMapRM<T> rk(&Rr_[c0 * S], cw, S, Eigen::OuterStride<>(S));
+      g.noalias() = hm * rk.transpose();
+
+      for (int64_t b = 0; b < N; ++b) {
+        T* hrow = h_out + b * h_out_ld + j0;
+        T* crow = &c_[b * H + j0];
+        if (s >= lens_[b]) {  // finished: state stays
+          if (!proj) std::copy(h_prev + b * S + j0, h_prev + b * S + j0 + w, hrow);
+          continue;
+        }
+        const int64_t t = time_of(s, b);
+        T* gb = G + b * cw;
+        const T* xb = &XW_[(t * N + b) * G4 + c0];
+        MapArr<T> pre(gb, cw);
+        pre += CMapArr<T>(xb, cw);
+        MapArr<T> iof(gb, 3 * w);
+        iof = iof.logistic();
+        MapArr<T> ct(gb + 3 * w, w);
+        ct = ct.tanh();
+        MapArr<T> i(gb, w), o(gb + w, w), f(gb + 2 * w, w);
+        MapArr<T> c(crow, w);
+        c = f * c + i * ct;
+        if (clip_.enabled) {
+          const T lo = clip_.lo, hi = clip_.hi;
+          if (clip_.nan_to_min) {
+            for (int64_t u = 0; u < w; ++u) crow[u] = cell::clamp_nan_to_min(crow[u], lo, hi);
+          } else {
+            for (int64_t u = 0; u < w; ++u) crow[u] = cell::clamp_keep_nan(crow[u], lo, hi);
+          }
+        }
+        MapArr<T>(hrow, w) = o * c.tanh();
+        if (!proj && job_->Y) {
+          std::copy(hrow, hrow + w, job_->Y + (t * D * N + b) * S + j0);
+        }
+      }
+    };
+    runner_.run(static_cast<size_t>(nchunks_), chunk_task);
+    if (runner_.failed()) return;
+
+    if (!proj) {
+      h_.swap(h_next_);
+      return;
+    }
+    const int64_t P = d_.P;
+    const int64_t ptiles = (P + kProjCols - 1) / kProjCols;
+    auto proj_task = [&](size_t kk) {
+      const int64_t p0 = static_cast<int64_t>(kk) * kProjCols, pw = std::min(kProjCols, P - p0);
+      MapRM<T> out(&proj_tmp_[p0], N, pw, Eigen::OuterStride<>(P));
+      CMapRM<T> hf(h_full_.data(), N, H, Eigen::OuterStride<>(H));
+      CMapRM<T> pm(job_->Pw + p0 * H, pw, H, Eigen::OuterStride<>(H));
+      out.noalias() = hf * pm.transpose();
+      for (int64_t b = 0; b < N; ++b) {
+        if (s >= lens_[b]) continue;
+        const T* src = &proj_tmp_[b * P + p0];
+        std::copy(src, src + pw, &h_[b * P + p0]);
+        if (job_->Y) std::copy(src, src + pw, job_->Y + (time_of(s, b) * D * N + b) * S + p0);
+      }
+    };
+    runner_.run(static_cast<size_t>(ptiles), proj_task);
+  }
+
+  const LstmDims& d_;
+  Runner& runner_;
+  cell::Clip<T> clip_{};
+  int64_t chunk_ = 0, nchunks_ = 0, max_len_ = 0;
+  const DirectionJob<T>* job_ = nullptr;
+  std::vector<int32_t> lens_;
+  std::vector<T> Wr_, Rr_, bias_, XW_, h_, h_next_, c_, gates_, h_full_, proj_tmp_;
+};
+
+struct InputView {
+  TensorDesc desc;
+  const void* data = nullptr;
+};
+
+OrtStatus* read_input(const OrtApi* api, OrtKernelContext* ctx, size_t index, InputView* out) {
+  const OrtValue* v = nullptr;
+  ONNX_RNN_RETURN_IF_ERROR(api->KernelContext_GetInput(ctx, index, &v));
+  if (!v) return nullptr;
+  OrtTensorTypeAndShapeInfo* info = nullptr;
+  ONNX_RNN_RETURN_IF_ERROR(api->GetTensorTypeAndShape(v, &info));
+  ONNXTensorElementDataType type = ONNX_TENSOR_ELEMENT_DATA_TYPE_UNDEFINED;
+  size_t rank = 0;
+  OrtStatus* st = api->GetTensorElementType(info, &type);
+  if (!st) st = api->GetDimensionsCount(info, &rank);
+  if (!st) {
+    out->desc.dims.assign(rank, 0);
+    st = api->GetDimensions(info, out->desc.dims.data(), rank);
+  }
+  api->ReleaseTensorTypeAndShapeInfo(info);
+  if (st) return st;
+  out->desc.present = true;
+  out->desc.elem_type = static_cast<int32_t>(type);
+  void* data = nullptr;
+  ONNX_RNN_RETURN_IF_ERROR(api->GetTensorMutableData(const_cast<OrtValue*>(v), &data));
+  out->data = data;
+  return nullptr;
+}
+
+OrtStatus* get_output(const OrtApi* api, OrtKernelContext* ctx, size_t count, size_t index,
+                      const std::vector<int64_t>& shape, void** data) {
+  *data = nullptr;
+  if (index >= count) return nullptr;
+  OrtValue* v = nullptr;
+  ONNX_RNN_RETURN_IF_ERROR(api->KernelContext_GetOutput(ctx, index, shape.data(), shape.size(), &v));
+  if (!v) return nullptr;  // output omitted by an empty name
+  return api->GetTensorMutableData(v, data);
+}
+
+template <typename T>
+OrtStatus* lstm_compute_cpu_impl(const OrtApi* api, OrtKernelContext* ctx, const LstmAttrs& attrs) {
+  constexpr int32_t kType = std::is_same<T, float>::value ? int32_t(ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT)
+                                                          : int32_t(ONNX_TENSOR_ELEMENT_DATA_TYPE_DOUBLE);
+  size_t nin = 0, nout = 0;
+  ONNX_RNN_RETURN_IF_ERROR(api->KernelContext_GetInputCount(ctx, &nin));
+  ONNX_RNN_RETURN_IF_ERROR(api->KernelContext_GetOutputCount(ctx, &nout));
+  if (nin > kNumInputs) {
+    return make_status(api, ORT_INVALID_ARGUMENT,
+                       "onnx_rnn.LSTM: at most 8 inputs, got " + std::to_string(nin));
+  }
+  InputView in[kNumInputs];
+  TensorDesc desc[kNumInputs];
+  for (size_t k = 0; k < nin; ++k) {
+    ONNX_RNN_RETURN_IF_ERROR(read_input(api, ctx, k, &in[k]));
+    desc[k] = in[k].desc;
+  }
+  LstmDims d;
+  std::string err = validate_lstm_inputs(attrs, desc, kNumInputs, kType, &d);
+  if (!err.empty()) return make_status(api, ORT_INVALID_ARGUMENT, err);
+  const int32_t* lens = d.has_seq ? static_cast<const int32_t*>(in[kSeqLens].data) : nullptr;
+  if (lens) {
+    err = validate_sequence_lens(lens, d.N, d.T);
+    if (!err.empty()) return make_status(api, ORT_INVALID_ARGUMENT, err);
+  }
+
+  void* y = nullptr;
+  void* yh = nullptr;
+  void* yc = nullptr;
+  ONNX_RNN_RETURN_IF_ERROR(get_output(api, ctx, nout, kY, {d.T, d.D, d.N, d.S}, &y));
+  ONNX_RNN_RETURN_IF_ERROR(get_output(api, ctx, nout, kYh, {d.D, d.N, d.S}, &yh));
+  ONNX_RNN_RETURN_IF_ERROR(get_output(api, ctx, nout, kYc, {d.D, d.N, d.H}, &yc));
+  T* Y = static_cast<T*>(y);
+  if (Y && lens) std::fill(Y, Y + d.T * d.D * d.N * d.S, T(0));  // steps past len_b stay zero
+
+  Runner runner(api, ctx);
+  const T* X = static_cast<const T*>(in[kX].data);
+  const T* W = static_cast<const T*>(in[kW].data);
+  const T* R = static_cast<const T*>(in[kR].data);
+  const T* B = d.has_B ? static_cast<const T*>(in[kB].data) : nullptr;
+  const T* h0 = d.has_h0 ? static_cast<const T*>(in[kInitialH].data) : nullptr;
+  const T* c0 = d.has_c0 ? static_cast<const T*>(in[kInitialC].data) : nullptr;
+  const T* Pw = d.has_proj ? static_cast<const T*>(in[kProjection].data) : nullptr;
+  const int64_t H = d.H, S = d.S, N = d.N;
+  for (int dir = 0; dir < d.D; ++dir) {
+    DirectionJob<T> job;
+    job.X = X;
+    job.W = W + dir * 4 * H * d.I;
+    job.R = R + dir * 4 * H * S;
+    job.B = B ? B + dir * 8 * H : nullptr;
+    job.h0 = h0 ? h0 + dir * N * S : nullptr;
+    job.c0 = c0 ? c0 + dir * N * H : nullptr;
+    job.Pw = Pw ? Pw + dir * d.P * H : nullptr;
+    job.lens = lens;
+    job.Y = Y ? Y + dir * N * S : nullptr;
+    job.Yh = yh ? static_cast<T*>(yh) + dir * N * S : nullptr;
+    job.Yc = yc ? static_cast<T*>(yc) + dir * N * H : nullptr;
+    job.reverse = attrs.direction == Direction::kReverse || (attrs.direction == Direction::kBidirectional && dir == 1);
+    LstmDirection<T> engine(d, attrs, runner);
+    engine.run(job);
+    if (runner.failed()) return make_status(api, ORT_RUNTIME_EXCEPTION, runner.error());
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+template <typename T>
+OrtStatus* lstm_compute_cpu(const OrtApi* api, OrtKernelContext* ctx, const LstmAttrs& attrs) noexcept {
+  try {
+    return lstm_compute_cpu_impl<T>(api, ctx, attrs);
+  } catch (const std::bad_alloc&) {
+    return api->CreateStatus(ORT_RUNTIME_EXCEPTION, "onnx_rnn.LSTM: out of memory");
+  } catch (const std::exception& e) {
+    return api->CreateStatus(ORT_RUNTIME_EXCEPTION, (std::string("onnx_rnn.LSTM: ") + e.what()).c_str());
+  } catch (...) {
+    return api->CreateStatus(ORT_RUNTIME_EXCEPTION, "onnx_rnn.LSTM: unknown error");
+  }
+}
+
+template OrtStatus* lstm_compute_cpu<float>(const OrtApi*, OrtKernelContext*, const LstmAttrs&) noexcept;
+template OrtStatus* lstm_compute_cpu<double>(const OrtApi*, OrtKernelContext*, const LstmAttrs&) noexcept;
+
+}  // namespace onnx_rnn

@@ -1,0 +1,24 @@
+// Small helpers around the ONNX Runtime C API (taken from the OrtApiBase at registration; never linked).
+#ifndef ONNX_RNN_OPS_ORT_UTIL_H_
+#define ONNX_RNN_OPS_ORT_UTIL_H_
+
+#include <string>
+
+#include "onnxruntime_c_api.h"
+
+namespace onnx_rnn {
+
+// Returns early with the status when an API call fails.
+#define ONNX_RNN_RETURN_IF_ERROR(expr)        \
+  do {                                        \
+    OrtStatus* onnx_rnn_status__ = (expr);    \
+    if (onnx_rnn_status__) return onnx_rnn_status__; \
+  } while (0)
+
+inline OrtStatus* make_status(const OrtApi* api, OrtErrorCode code, const std::string& msg) {
+  return api->CreateStatus(code, msg.c_str());
+}
+
+}  // namespace onnx_rnn
+
+#endif  // ONNX_RNN_OPS_ORT_UTIL_H_

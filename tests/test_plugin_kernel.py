@@ -1,0 +1,472 @@
+"""Tests of the CPU kernel of the onnx_rnn.LSTM custom operator (docs/custom_op.md), through ONNX Runtime.
+
+Models are built here with onnx.helper (one node of domain onnx_rnn), so the test depends only on the plugin
+library: $ONNX_RNN_CUSTOM_OPS_LIBRARY, else onnx_rnn.library_path(), else build/plugin/libonnx_rnn_ops.so.
+
+Oracles: ONNX Runtime's own LSTM (no projection, no clipping, float32), torch.nn.LSTM (projection; float64
+without projection), and a NumPy loop written from the contract (clipping, NaN handling, sequence lengths).
+"""
+
+from __future__ import annotations
+
+import os
+import pathlib
+
+import numpy as np
+import pytest
+
+onnx = pytest.importorskip("onnx")
+ort = pytest.importorskip("onnxruntime")
+from onnx import TensorProto, helper  # noqa: E402
+
+REPO = pathlib.Path(__file__).resolve().parents[1]
+
+
+def _find_library() -> tuple[str | None, str]:
+    env = os.environ.get("ONNX_RNN_CUSTOM_OPS_LIBRARY")
+    if env:
+        if os.path.isfile(env):
+            return env, ""
+        return None, f"ONNX_RNN_CUSTOM_OPS_LIBRARY={env} does not exist"
+    try:
+        import onnx_rnn  # noqa: PLC0415
+
+        path = str(onnx_rnn.library_path())
+        if os.path.isfile(path):
+            return path, ""
+    except Exception:  # noqa: BLE001 - package not importable yet, or OnnxRnnError: library not built
+        pass
+    dev = REPO / "build" / "plugin" / "libonnx_rnn_ops.so"
+    if dev.is_file():
+        return str(dev), ""
+    return None, (
+        "custom-op library not found: set ONNX_RNN_CUSTOM_OPS_LIBRARY, `pip install .`, or build it with "
+        "`tools/fetch_ort_headers.sh && cmake -S custom_ops -B build/plugin && cmake --build build/plugin`"
+    )
+
+
+LIB, _WHY = _find_library()
+pytestmark = pytest.mark.skipif(LIB is None, reason=_WHY)
+
+INPUTS = ["X", "W", "R", "B", "sequence_lens", "initial_h", "initial_c", "projection"]
+OUTPUTS = ["Y", "Y_h", "Y_c"]
+ONNX_TYPE = {np.dtype(np.float32): TensorProto.FLOAT, np.dtype(np.float64): TensorProto.DOUBLE}
+TOL = {np.dtype(np.float32): 1e-5, np.dtype(np.float64): 1e-12}
+
+
+# ----------------------------------------------------------------------------------------------- model building
+def _model(op_type, domain, feeds, attrs, outputs=OUTPUTS, input_types=None):
+    """One-node model whose graph inputs are the given feeds (None = omitted optional input)."""
+    names = list(INPUTS[: len(feeds)])
+    while names and feeds[len(names) - 1] is None:
+        names.pop()
+    node_inputs = [n if feeds[k] is not None else "" for k, n in enumerate(names)]
+    graph_inputs = []
+    for k, n in enumerate(names):
+        if feeds[k] is None:
+            continue
+        if input_types and n in input_types:
+            et = input_types[n]
+        elif feeds[k].dtype == np.int32:
+            et = TensorProto.INT32
+        elif feeds[k].dtype == np.int64:
+            et = TensorProto.INT64
+        else:
+            et = ONNX_TYPE[feeds[k].dtype]
+        graph_inputs.append(helper.make_tensor_value_info(n, et, None))
+    out_type = ONNX_TYPE[feeds[0].dtype] if feeds[0].dtype in ONNX_TYPE else TensorProto.FLOAT
+    node_outputs = list(outputs)
+    while node_outputs and not node_outputs[-1]:
+        node_outputs.pop()
+    graph_outputs = [helper.make_tensor_value_info(n, out_type, None) for n in node_outputs if n]
+    node = helper.make_node(op_type, node_inputs, node_outputs, domain=domain, **attrs)
+    graph = helper.make_graph([node], "g", graph_inputs, graph_outputs)
+    opsets = [helper.make_opsetid("", 17)]
+    if domain:
+        opsets.append(helper.make_opsetid(domain, 1))
+    return helper.make_model(graph, opset_imports=opsets, ir_version=8)
+
+
+def _session(model, threads=2):
+    so = ort.SessionOptions()
+    so.register_custom_ops_library(LIB)
+    so.intra_op_num_threads = threads
+    so.log_severity_level = 3
+    return ort.InferenceSession(model.SerializeToString(), so, providers=["CPUExecutionProvider"])
+
+
+def _feed_dict(feeds):
+    return {INPUTS[k]: v for k, v in enumerate(feeds) if v is not None}
+
+
+def run_custom(feeds, attrs, outputs=OUTPUTS, threads=2):
+    """Runs onnx_rnn.LSTM; feeds in input order (None = absent). Returns the requested outputs."""
+    m = _model("LSTM", "onnx_rnn", feeds, attrs, outputs)
+    return _session(m, threads).run(None, _feed_dict(feeds))
+
+
+def run_ort_native(feeds, attrs):
+    m = _model("LSTM", "", feeds[:7], attrs)
+    return _session(m).run(None, _feed_dict(feeds[:7]))
+
+
+# ------------------------------------------------------------------------------------------------------ weights
+def make_case(rng, T, N, I, H, P=0, D=1, dtype=np.float32, bias=True, seq=False, h0=True, c0=True, scale=None):
+    S = P if P else H
+    if scale is None:
+        # about the size of trained weights: large random weights make a chaotic recurrence in which float32
+        # rounding differences between any two correct implementations grow past 1e-5 within ~20 steps
+        scale = min(0.5, 2.0 / np.sqrt(H + I + S))
+    f = lambda *s: (rng.standard_normal(s) * scale).astype(dtype)  # noqa: E731
+    feeds = [
+        f(T, N, I),
+        f(D, 4 * H, I),
+        f(D, 4 * H, S),
+        f(D, 8 * H) if bias else None,
+        rng.integers(0, T + 1, size=N).astype(np.int32) if seq else None,
+        f(D, N, S) if h0 else None,
+        f(D, N, H) if c0 else None,
+        f(D, P, H) if P else None,
+    ]
+    return feeds
+
+
+# ------------------------------------------------------------------------------------------ NumPy reference loop
+def _sigmoid(x):
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+def ref_lstm(feeds, hidden_size, direction="forward", clip=None, clip_nan=0):
+    """The contract, restated: per direction, per batch element, step by step, in float64."""
+    X, W, R, B, lens, h0, c0, Pw = (None if v is None else np.asarray(v) for v in feeds + [None] * (8 - len(feeds)))
+    X = X.astype(np.float64)
+    T, N, _ = X.shape
+    H = hidden_size
+    D = 2 if direction == "bidirectional" else 1
+    S = Pw.shape[1] if Pw is not None else H
+    Y = np.zeros((T, D, N, S))
+    Yh = np.zeros((D, N, S))
+    Yc = np.zeros((D, N, H))
+    with np.errstate(all="ignore"):
+        for d in range(D):
+            reverse = direction == "reverse" or (direction == "bidirectional" and d == 1)
+            Wd, Rd = W[d].astype(np.float64), R[d].astype(np.float64)
+            bias = np.zeros(4 * H) if B is None else B[d, : 4 * H].astype(np.float64) + B[d, 4 * H :]
+            for b in range(N):
+                L = T if lens is None else int(lens[b])
+                h = np.zeros(S) if h0 is None else h0[d, b].astype(np.float64)
+                c = np.zeros(H) if c0 is None else c0[d, b].astype(np.float64)
+                for t in range(L - 1, -1, -1) if reverse else range(L):
+                    g = Wd @ X[t, b] + Rd @ h + bias
+                    i, o, f, ct = _sigmoid(g[:H]), _sigmoid(g[H : 2 * H]), _sigmoid(g[2 * H : 3 * H]), np.tanh(g[3 * H :])
+                    c = f * c + i * ct
+                    if clip is not None:
+                        lo, hi = clip
+                        if clip_nan:
+                            c = np.fmin(np.fmax(c, lo), hi)
+                        else:
+                            c = np.where(c < lo, lo, np.where(c > hi, hi, c))
+                    h = o * np.tanh(c)
+                    if Pw is not None:
+                        h = Pw[d].astype(np.float64) @ h
+                    Y[t, d, b] = h
+                Yh[d, b] = h
+                Yc[d, b] = c
+    return Y, Yh, Yc
+
+
+def assert_close(actual, expected, dtype, what=""):
+    tol = TOL[np.dtype(dtype)]
+    np.testing.assert_allclose(np.asarray(actual, np.float64), expected, rtol=tol, atol=tol, equal_nan=True,
+                               err_msg=what)
+
+
+# ---------------------------------------------------------------------------------------- (a) ORT's own LSTM
+@pytest.mark.parametrize("direction", ["forward", "reverse", "bidirectional"])
+@pytest.mark.parametrize(
+    "T,N,I,H,seq,init",
+    [(5, 3, 4, 6, False, False), (7, 4, 5, 8, True, True), (3, 1, 2, 3, False, True), (40, 9, 33, 130, True, True)],
+)
+def test_matches_ort_lstm_float32(direction, T, N, I, H, seq, init):
+    rng = np.random.default_rng(T * 100 + H)
+    D = 2 if direction == "bidirectional" else 1
+    feeds = make_case(rng, T, N, I, H, D=D, seq=seq, h0=init, c0=init)
+    if seq:
+        feeds[4] = np.maximum(feeds[4], 1)  # ORT's LSTM leaves len 0 out of the comparison; see test below
+        feeds[4][0] = T
+    attrs = {"hidden_size": H, "direction": direction}
+    ours = run_custom(feeds, attrs)
+    theirs = run_ort_native(feeds, attrs)
+    for name, a, b in zip(OUTPUTS, ours, theirs):
+        assert a.shape == b.shape, name
+        assert_close(a, b.astype(np.float64), np.float32, name)
+
+
+@pytest.mark.parametrize("threads", [1, 2, 3])
+def test_thread_counts_agree(threads):
+    rng = np.random.default_rng(7)
+    feeds = make_case(rng, 30, 5, 17, 200, P=70, D=2, seq=True)
+    attrs = {"hidden_size": 200, "direction": "bidirectional", "clip_min": -1.5, "clip_max": 1.25}
+    ref = ref_lstm(feeds, 200, "bidirectional", clip=(-1.5, 1.25))
+    for a, b in zip(run_custom(feeds, attrs, threads=threads), ref):
+        assert_close(a, b, np.float32)
+
+
+# ------------------------------------------------------------------------------------------------ (b) PyTorch
+torch = None
+
+
+def _torch():
+    global torch
+    if torch is None:
+        torch = pytest.importorskip("torch")
+    return torch
+
+
+ORT_TO_TORCH_GATES = [0, 2, 3, 1]  # ONNX i, o, f, c -> torch i, f, g, o
+
+
+def _to_torch_gates(w, H):
+    return np.concatenate([w[g * H : (g + 1) * H] for g in ORT_TO_TORCH_GATES], axis=0)
+
+
+def run_torch(feeds, H, direction, dtype):
+    if direction == "reverse":  # torch has no reverse-only LSTM: run forward on the time-reversed input
+        y, hn, cn = run_torch([feeds[0][::-1].copy()] + feeds[1:], H, "forward", dtype)
+        return y[::-1], hn, cn
+    t = _torch()
+    X, W, R, B, _, h0, c0, Pw = feeds
+    T, N, I = X.shape
+    D = 2 if direction == "bidirectional" else 1
+    P = Pw.shape[1] if Pw is not None else 0
+    S = P or H
+    lstm = t.nn.LSTM(I, H, num_layers=1, bidirectional=D == 2, proj_size=P)
+    lstm = lstm.to(t.float64 if dtype == np.float64 else t.float32)
+    with t.no_grad():
+        for d in range(D):
+            sfx = "_reverse" if d == 1 else ""
+            getattr(lstm, "weight_ih_l0" + sfx).copy_(t.from_numpy(_to_torch_gates(W[d], H)))
+            getattr(lstm, "weight_hh_l0" + sfx).copy_(t.from_numpy(_to_torch_gates(R[d], H)))
+            b = B[d] if B is not None else np.zeros(8 * H, dtype)
+            getattr(lstm, "bias_ih_l0" + sfx).copy_(t.from_numpy(_to_torch_gates(b[: 4 * H], H)))
+            getattr(lstm, "bias_hh_l0" + sfx).copy_(t.from_numpy(_to_torch_gates(b[4 * H :], H)))
+            if P:
+                getattr(lstm, "weight_hr_l0" + sfx).copy_(t.from_numpy(Pw[d]))
+        h0t = t.from_numpy(h0 if h0 is not None else np.zeros((D, N, S), dtype))
+        c0t = t.from_numpy(c0 if c0 is not None else np.zeros((D, N, H), dtype))
+        y, (hn, cn) = lstm(t.from_numpy(X), (h0t, c0t))
+    y = y.numpy().reshape(T, N, D, S).transpose(0, 2, 1, 3)
+    return y, hn.numpy(), cn.numpy()
+
+
+@pytest.mark.filterwarnings("ignore:LSTM with projections is not supported with oneDNN")
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("direction", ["forward", "reverse", "bidirectional"])
+@pytest.mark.parametrize("T,N,I,H,P", [(6, 3, 5, 8, 4), (20, 8, 24, 96, 70), (2, 1, 3, 5, 3)])
+def test_projection_matches_torch(dtype, direction, T, N, I, H, P):
+    rng = np.random.default_rng(T + N + H + P)
+    D = 2 if direction == "bidirectional" else 1
+    feeds = make_case(rng, T, N, I, H, P=P, D=D, dtype=dtype)
+    ours = run_custom(feeds, {"hidden_size": H, "direction": direction})
+    theirs = run_torch(feeds, H, direction, dtype)
+    for name, a, b in zip(OUTPUTS, ours, theirs):
+        assert a.shape == b.shape, name
+        assert_close(a, b.astype(np.float64), dtype, name)
+
+
+@pytest.mark.parametrize("direction", ["forward", "bidirectional"])
+def test_float64_no_projection_matches_torch(direction):
+    # ONNX Runtime's LSTM has no float64 kernel; torch in float64 is the oracle.
+    rng = np.random.default_rng(11)
+    D = 2 if direction == "bidirectional" else 1
+    feeds = make_case(rng, 9, 4, 6, 70, D=D, dtype=np.float64)
+    ours = run_custom(feeds, {"hidden_size": 70, "direction": direction})
+    for name, a, b in zip(OUTPUTS, ours, run_torch(feeds, 70, direction, np.float64)):
+        assert_close(a, b, np.float64, name)
+
+
+# --------------------------------------------------------------------- (c) NumPy loop: clipping, NaN, lengths
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("direction", ["forward", "reverse", "bidirectional"])
+@pytest.mark.parametrize("P", [0, 3])
+def test_clipping_and_sequence_lengths(dtype, direction, P):
+    rng = np.random.default_rng(5 + P)
+    D = 2 if direction == "bidirectional" else 1
+    T, N, H = 8, 6, 7
+    feeds = make_case(rng, T, N, 4, H, P=P, D=D, dtype=dtype, seq=True, scale=1.5)
+    feeds[4] = np.array([8, 0, 3, 1, 8, 5], np.int32)
+    clip = (-0.75, 0.5)
+    attrs = {"hidden_size": H, "direction": direction, "clip_min": clip[0], "clip_max": clip[1]}
+    ours = run_custom(feeds, attrs)
+    ref = ref_lstm(feeds, H, direction, clip=clip)
+    for name, a, b in zip(OUTPUTS, ours, ref):
+        assert_close(a, b, dtype, name)
+    # clipping is active in this case, and the states of the len-0 element are the initial ones
+    stepped = np.delete(ours[2], 1, axis=1)  # element 1 (len 0) keeps its unclipped initial cell
+    assert stepped.max() <= clip[1] and stepped.min() >= clip[0]
+    assert np.isclose(np.abs(ref[2]), 0.75).any() or np.isclose(ref[2], 0.5).any()
+    np.testing.assert_array_equal(ours[1][:, 1], feeds[5][:, 1])
+    np.testing.assert_array_equal(ours[2][:, 1], feeds[6][:, 1])
+    assert not ours[0][:, :, 1].any()  # Y is zero for every t >= len_b
+    assert not ours[0][3:, :, 2].any()
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("clip_nan", [0, 1])
+def test_nan_cell_handling(dtype, clip_nan):
+    # A NaN initial cell makes c' = f * NaN + i * c~ = NaN at the first step, for the units that have one.
+    rng = np.random.default_rng(3)
+    T, N, I, H = 4, 3, 5, 6
+    feeds = make_case(rng, T, N, I, H, dtype=dtype)
+    feeds[6][0, 0, 1] = np.nan
+    feeds[6][0, 2, 4] = np.nan
+    clip = (-0.25, 0.75)
+    attrs = {"hidden_size": H, "clip_min": clip[0], "clip_max": clip[1], "clip_nan": clip_nan}
+    ours = run_custom(feeds, attrs)
+    ref = ref_lstm(feeds, H, clip=clip, clip_nan=clip_nan)
+    for name, a, b in zip(OUTPUTS, ours, ref):
+        assert_close(a, b, dtype, name)
+    if clip_nan:
+        assert not np.isnan(ours[0]).any()
+        # after step 0 the NaN cell is clip_min
+        first = run_custom([feeds[0][:1]] + feeds[1:], attrs)
+        assert first[2][0, 0, 1] == np.asarray(clip[0], dtype)
+    else:
+        assert np.isnan(ours[2][0, 0, 1]) and np.isnan(ours[0][-1, 0, 0]).all()
+        assert not np.isnan(ours[0][:, :, 1]).any()  # batch element 1 has no NaN cell
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_nan_input_propagates(dtype):
+    rng = np.random.default_rng(4)
+    feeds = make_case(rng, 5, 2, 3, 4, dtype=dtype)
+    feeds[0][2, 0, 1] = np.nan
+    ours = run_custom(feeds, {"hidden_size": 4})
+    assert np.isnan(ours[0][2:, 0, 0]).all() and not np.isnan(ours[0][:2]).any()
+    assert not np.isnan(ours[0][:, 0, 1]).any()
+    for a, b in zip(ours, ref_lstm(feeds, 4)):
+        assert_close(a, b, dtype)
+
+
+def test_optional_inputs_absent_and_output_subsets():
+    rng = np.random.default_rng(9)
+    feeds = make_case(rng, 4, 2, 3, 5, P=2, bias=False, h0=False, c0=False)
+    ref = ref_lstm(feeds, 5)
+    (yh,) = run_custom(feeds, {"hidden_size": 5}, outputs=["", "Y_h"])
+    assert_close(yh, ref[1], np.float32)
+    (yc,) = run_custom(feeds, {"hidden_size": 5}, outputs=["", "", "Y_c"])
+    assert_close(yc, ref[2], np.float32)
+    (y,) = run_custom(feeds, {"hidden_size": 5}, outputs=["Y"])
+    assert_close(y, ref[0], np.float32)
+
+
+def test_empty_sequence_and_batch():
+    rng = np.random.default_rng(2)
+    feeds = make_case(rng, 0, 3, 4, 5, D=2)
+    y, yh, yc = run_custom(feeds, {"hidden_size": 5, "direction": "bidirectional"})
+    assert y.shape == (0, 2, 3, 5)
+    np.testing.assert_array_equal(yh, feeds[5])
+    np.testing.assert_array_equal(yc, feeds[6])
+    feeds = make_case(rng, 4, 0, 4, 5)
+    y, yh, yc = run_custom(feeds, {"hidden_size": 5})
+    assert y.shape == (4, 1, 0, 5) and yh.shape == (1, 0, 5)
+
+
+# ------------------------------------------------------------------------------------------------ (d) errors
+def _base(P=0, D=1, dtype=np.float32):
+    rng = np.random.default_rng(1)
+    return make_case(rng, 4, 3, 5, 6, P=P, D=D, dtype=dtype, seq=True)
+
+
+def _with(feeds, k, value):
+    feeds = list(feeds)
+    feeds[k] = value
+    return feeds
+
+
+def _z(*shape, dtype=np.float32):
+    return np.zeros(shape, dtype)
+
+
+SHAPE_ERRORS = [
+    # (id, projection size, direction, input index, bad value, word the message must contain)
+    ("X-rank2", 0, "forward", 0, _z(4, 3), "'X'"),
+    ("X-rank4", 0, "forward", 0, _z(4, 3, 5, 1), "'X'"),
+    ("W-gates", 0, "forward", 1, _z(1, 20, 5), "'W'"),
+    ("W-input", 0, "forward", 1, _z(1, 24, 4), "'W'"),
+    ("W-directions", 0, "bidirectional", 1, _z(1, 24, 5), "'W'"),
+    ("R-hidden", 0, "forward", 2, _z(1, 24, 5), "'R'"),
+    ("R-rank2", 0, "forward", 2, _z(24, 6), "'R'"),
+    ("R-not-P", 2, "forward", 2, _z(1, 24, 6), "'R'"),
+    ("B-size", 0, "forward", 3, _z(1, 24), "'B'"),
+    ("B-rank3", 0, "forward", 3, _z(1, 48, 1), "'B'"),
+    ("seq-shape", 0, "forward", 4, np.array([1, 2], np.int32), "'sequence_lens'"),
+    ("seq-too-long", 0, "forward", 4, np.array([1, 5, 2], np.int32), "'sequence_lens'"),
+    ("seq-negative", 0, "forward", 4, np.array([1, -1, 2], np.int32), "'sequence_lens'"),
+    ("h0-batch", 0, "forward", 5, _z(1, 2, 6), "'initial_h'"),
+    ("h0-not-P", 2, "forward", 5, _z(1, 3, 6), "'initial_h'"),
+    ("h0-directions", 0, "bidirectional", 5, _z(1, 3, 6), "'initial_h'"),
+    ("c0-size", 0, "forward", 6, _z(1, 3, 5), "'initial_c'"),
+    ("c0-rank2", 0, "forward", 6, _z(3, 6), "'initial_c'"),
+    ("proj-hidden", 2, "forward", 7, _z(1, 2, 5), "'projection'"),
+    ("proj-rank2", 2, "forward", 7, _z(2, 6), "'projection'"),
+    ("proj-directions", 2, "forward", 7, _z(2, 2, 6), "'projection'"),
+    ("proj-empty", 2, "forward", 7, _z(1, 0, 6), "'projection'"),
+]
+
+
+@pytest.mark.parametrize("case", SHAPE_ERRORS, ids=[c[0] for c in SHAPE_ERRORS])
+def test_bad_input_shape_is_an_error(case):
+    _, P, direction, k, value, word = case
+    D = 2 if direction == "bidirectional" else 1
+    feeds = _with(_base(P=P, D=D), k, value)
+    with pytest.raises(Exception) as info:
+        run_custom(feeds, {"hidden_size": 6, "direction": direction})
+    msg = str(info.value)
+    assert word in msg, msg
+    if k != 4 or "shape" in case[0]:
+        assert "got (" in msg, msg  # the actual shape is named
+
+
+ATTR_ERRORS = [
+    ("direction", {"hidden_size": 6, "direction": "sideways"}, "direction"),
+    ("clip-min-only", {"hidden_size": 6, "clip_min": -1.0}, "clip_min"),
+    ("clip-max-only", {"hidden_size": 6, "clip_max": 1.0}, "clip_max"),
+    ("clip-order", {"hidden_size": 6, "clip_min": 1.0, "clip_max": -1.0}, "clip_min"),
+    ("clip-nan-value", {"hidden_size": 6, "clip_min": -1.0, "clip_max": 1.0, "clip_nan": 2}, "clip_nan"),
+    ("layout", {"hidden_size": 6, "layout": 1}, "layout"),
+    ("hidden-size-zero", {"hidden_size": 0}, "hidden_size"),
+    ("hidden-size-missing", {}, "hidden_size"),
+    ("hidden-size-mismatch", {"hidden_size": 5}, "'W'"),
+]
+
+
+@pytest.mark.parametrize("case", ATTR_ERRORS, ids=[c[0] for c in ATTR_ERRORS])
+def test_bad_attribute_is_an_error(case):
+    _, attrs, word = case
+    with pytest.raises(Exception) as info:
+        run_custom(_base(), attrs)
+    assert word in str(info.value), str(info.value)
+
+
+@pytest.mark.parametrize("k", [1, 2, 3, 5, 6])
+def test_type_disagreement_is_an_error(k):
+    feeds = _base()
+    feeds[k] = feeds[k].astype(np.float64)
+    with pytest.raises(Exception) as info:  # ONNX Runtime finds no kernel of onnx_rnn.LSTM for mixed types
+        run_custom(feeds, {"hidden_size": 6})
+    assert "LSTM" in str(info.value), str(info.value)
+
+
+def test_sequence_lens_int64_is_an_error():
+    feeds = _base()
+    feeds[4] = feeds[4].astype(np.int64)
+    with pytest.raises(Exception) as info:
+        run_custom(feeds, {"hidden_size": 6})
+    assert "sequence_lens" in str(info.value), str(info.value)
+
+
+def test_still_healthy_after_errors():
+    feeds = _base()
+    for a, b in zip(run_custom(feeds, {"hidden_size": 6}), ref_lstm(feeds, 6)):
+        assert_close(a, b, np.float32)
