@@ -32,6 +32,7 @@ def export_rnn(
     zero_initial_state: bool = False,
     opset: int | None = None,
     portable: bool = False,
+    plugin_only: bool = False,
 ) -> onnx.ModelProto:
     """Convert one MXNet ``RNN`` operator into an ONNX model.
 
@@ -40,6 +41,10 @@ def export_rnn(
     ``zero_initial_state``. Outputs: ``output`` (T, N, D*R), and with ``state_outputs`` ``state_output``
     and ``state_cell_output`` (LSTM). T and N are symbolic. ``p`` (dropout) is accepted and ignored:
     dropout acts only in training.
+
+    LSTM layers with projection or clipping: by default an ``onnx_rnn.LSTM`` node (the plugin's fast kernel)
+    backed by a model-local function of the same name that runtimes without the plugin inline (standard
+    operators); ``portable=True`` writes standard operators only, ``plugin_only=True`` the bare custom node.
     """
     spec = RNNSpec(
         mode=mode, state_size=state_size, num_layers=num_layers, bidirectional=bidirectional, p=p,
@@ -48,7 +53,7 @@ def export_rnn(
         use_sequence_length=use_sequence_length,
     )
     return export_spec(spec, parameters, input_size=input_size, zero_initial_state=zero_initial_state,
-                       opset=opset, portable=portable)
+                       opset=opset, portable=portable, plugin_only=plugin_only)
 
 
 def export_spec(
@@ -59,6 +64,7 @@ def export_spec(
     zero_initial_state: bool = False,
     opset: int | None = None,
     portable: bool = False,
+    plugin_only: bool = False,
 ) -> onnx.ModelProto:
     """Like :func:`export_rnn`, taking an :class:`RNNSpec`."""
     parameters = as_parameter_vector(parameters)
@@ -78,7 +84,7 @@ def export_spec(
 
     outs = emit_rnn(builder, spec, parameters, data=data, state=state, state_cell=state_cell,
                     sequence_length=lengths, input_size=input_size,
-                    backend="portable" if portable else "plugin")
+                    backend=layer_backend(portable, plugin_only))
     builder.add_output(builder.rename_to_output(outs.output, "output"), dtype,
                        [SEQ, BATCH, spec.directions * R])
     if spec.state_outputs:
@@ -89,6 +95,13 @@ def export_spec(
     model = builder.to_model("mxnet_rnn", doc=f"converted by onnx-rnn from MXNet {spec.describe()}")
     _check(model)
     return model
+
+
+def layer_backend(portable: bool = False, plugin_only: bool = False) -> str:
+    """The emit_rnn backend for the user's choice: portable, plugin-only, or both in one file (default)."""
+    if portable and plugin_only:
+        raise OnnxRnnError("portable and plugin_only exclude each other")
+    return "portable" if portable else "plugin" if plugin_only else "function"
 
 
 def _check_opset(opset: int | None) -> int:

@@ -15,7 +15,7 @@ from ..spec import RNNSpec
 from .builder import GraphBuilder, np_to_onnx_dtype
 from .layers import LayerInputs, LayerOutputs, emit_custom_lstm_layer, emit_standard_layer
 
-BACKENDS = ("plugin", "portable")
+BACKENDS = ("plugin", "portable", "function")
 
 LayerEmitter = Callable[[GraphBuilder, RNNSpec, OnnxLayerWeights, LayerInputs, int], LayerOutputs]
 
@@ -42,7 +42,8 @@ def emit_rnn(
 
     ``state``/``state_cell`` None start from zeros; ``sequence_length`` is an int32 (N,) tensor or None.
     ``backend`` chooses how layers that standard ONNX cannot express (projection, clipping) are emitted:
-    ``plugin`` (our custom op) or ``portable`` (standard operators only).
+    ``plugin`` (our custom op), ``portable`` (standard operators only) or ``function`` (our custom op, plus a
+    model-local function of the same name that runtimes without the plugin inline).
     """
     layers = split_parameters(spec, parameters, input_size)
     emit_layer = choose_layer_emitter(spec, backend)
@@ -75,6 +76,10 @@ def choose_layer_emitter(spec: RNNSpec, backend: str) -> LayerEmitter:
         from .portable import emit_portable_lstm_layer  # noqa: PLC0415 (only needed for this path)
 
         return emit_portable_lstm_layer
+    if backend == "function":
+        from .function import emit_function_lstm_layer  # noqa: PLC0415 (only needed for this path)
+
+        return emit_function_lstm_layer
     return emit_custom_lstm_layer
 
 
