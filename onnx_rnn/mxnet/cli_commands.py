@@ -1,0 +1,112 @@
+"""CLI handlers for checkpoints: ``onnx-rnn convert PREFIX-symbol.json PREFIX-0000.params -o model.onnx``.
+
+cli.py's ``convert`` dispatches here when given the checkpoint's two files. ``check`` is the package's
+own (onnx_rnn.check); the wrappers below keep this module's interface complete.
+"""
+from __future__ import annotations
+
+import argparse
+import re
+from typing import Sequence
+
+from ..errors import OnnxRnnError
+
+_SYMBOLIC = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def parse_input_shapes(items: Sequence[str]) -> dict[str, tuple[int | str | None, ...]]:
+    """``["data=1,20", "state=2,?,32"]`` -> {"data": (1, 20), "state": (2, None, 32)}.
+
+    An entry is a size, or ``?``/``-1``/a name for a dimension left symbolic.
+    """
+    shapes: dict[str, tuple[int | str | None, ...]] = {}
+    for item in items:
+        name, sep, text = item.partition("=")
+        name, text = name.strip(), text.strip().strip("()[]")
+        if not sep or not name or not text:
+            raise OnnxRnnError(f"--input-shape takes NAME=D0,D1,... (e.g. data=1,20), got {item!r}")
+        dims: list[int | str | None] = []
+        for part in (p.strip() for p in text.split(",") if p.strip()):
+            if part in ("?", "-1"):
+                dims.append(None)
+            elif part.isdigit() and int(part) > 0:
+                dims.append(int(part))
+            elif _SYMBOLIC.match(part):
+                dims.append(part)
+            else:
+                raise OnnxRnnError(f"--input-shape {item!r}: {part!r} is not a positive size, '?' or a name")
+        if name in shapes:
+            raise OnnxRnnError(f"--input-shape gives {name!r} twice")
+        shapes[name] = tuple(dims)
+    return shapes
+
+
+def checkpoint_files(files: Sequence[str]) -> tuple[str, str]:
+    """(symbol, params) from the two positional files, in either order."""
+    if len(files) != 2:
+        raise OnnxRnnError(f"a checkpoint is two files, PREFIX-symbol.json and PREFIX-NNNN.params; got {len(files)}: "
+                           f"{list(files)}")
+    a, b = files
+    if a.endswith(".params") and b.endswith(".json"):
+        a, b = b, a
+    if not a.endswith(".json") or not b.endswith(".params"):
+        raise OnnxRnnError(f"expected PREFIX-symbol.json and PREFIX-NNNN.params, got {a!r} and {b!r}")
+    return a, b
+
+
+def add_convert_checkpoint_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("checkpoint", nargs=2, metavar="FILE", help="PREFIX-symbol.json PREFIX-NNNN.params")
+    p.add_argument("-o", "--output", required=True, help="the .onnx file to write")
+    p.add_argument("--input-shape", action="append", default=[], metavar="NAME=D0,D1,...",
+                   help="fix an input's shape (default: its batch and time axes are symbolic); repeatable")
+    p.add_argument("--opset", type=int, help="ONNX opset (default 17)")
+    form = p.add_mutually_exclusive_group()
+    form.add_argument("--portable", action="store_true",
+                      help="standard ONNX operators only, also for LSTM projection and clipping (no plugin)")
+    form.add_argument("--plugin-only", action="store_true",
+                      help="projection/clipping layers need the onnx-rnn plugin (no portable fallback)")
+
+
+def run_convert_checkpoint(args: argparse.Namespace) -> int:
+    from ..export.builder import DEFAULT_OPSET  # noqa: PLC0415
+    from ..export.model import layer_backend  # noqa: PLC0415
+    from ..files import save_model  # noqa: PLC0415
+    from .convert import convert_checkpoint  # noqa: PLC0415
+
+    unused = [flag for flag, attr in (("--zero-initial-state", "zero_initial_state"), ("--input-size", "input_size"),
+                                      ("--params-key", "params_key")) if getattr(args, attr, None)]
+    if unused:
+        raise OnnxRnnError(f"{', '.join(unused)} do not apply to a checkpoint (the symbol defines the graph)")
+    symbol_path, params_path = checkpoint_files(args.checkpoint)
+    backend = layer_backend(getattr(args, "portable", False), getattr(args, "plugin_only", False))
+    model = convert_checkpoint(symbol_path, params_path, input_shapes=parse_input_shapes(args.input_shape),
+                               opset=args.opset if args.opset is not None else DEFAULT_OPSET, backend=backend)
+    save_model(model, args.output)
+    graph = model.graph
+    inputs = ", ".join(f"{i.name}{_shape(i)}" for i in graph.input)
+    outputs = ", ".join(f"{o.name}{_shape(o)}" for o in graph.output)
+    custom = any(op.domain and op.domain != "ai.onnx" for op in model.opset_import)
+    print(f"wrote {args.output}: {len(graph.node)} nodes; inputs {inputs}; outputs {outputs}"
+          + ("; uses the onnx_rnn.LSTM custom op" if custom else ""))
+    return 0
+
+
+def _shape(value_info) -> str:
+    tensor = value_info.type.tensor_type
+    if not tensor.HasField("shape"):
+        return "(?)"
+    dims = [d.dim_param if d.HasField("dim_param") else str(d.dim_value) if d.HasField("dim_value") else "?"
+            for d in tensor.shape.dim]
+    return "(" + ", ".join(dims) + ")"
+
+
+def add_check_arguments(p: argparse.ArgumentParser) -> None:
+    from ..check import add_arguments  # noqa: PLC0415
+
+    add_arguments(p)
+
+
+def run_check(args: argparse.Namespace) -> int:
+    from ..check import run  # noqa: PLC0415
+
+    return run(args)

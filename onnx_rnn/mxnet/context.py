@@ -1,0 +1,284 @@
+"""The state one conversion carries: values of the MXNet graph, ONNX emission helpers, symbolic dimensions.
+
+A ``Value`` is one output of an MXNet node as seen by the translator: an ONNX tensor name (or a constant not
+yet written), its dtype, and its shape as far as it is known statically. Shape entries are ints, ``SymDim``
+(an unknown dimension of a graph input, e.g. batch or time) or None (unknown, derived).
+
+Gluon's begin states are ``_zeros(shape=(L*D, 0, H))``: MXNet's 0 means "infer this dimension from the
+partner". Such a constant is kept with size 1 on those axes, listed in ``Value.bcast``; elementwise
+partners broadcast it to the real size, the RNN operator treats an all-zero one as "no initial state", and
+other consumers expand it against a reference tensor (``Context.expand_like``).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Iterable, Sequence, Union
+
+import numpy as np
+
+from ..errors import OnnxRnnError
+from ..export.builder import GraphBuilder, np_to_onnx_dtype
+from .symbol import Node
+
+
+class SymDim:
+    """An unknown dimension of a graph input; unified with others where the graph proves them equal."""
+
+    __slots__ = ("input", "axis")
+
+    def __init__(self, input: str, axis: int) -> None:
+        self.input = input
+        self.axis = axis
+
+    def __repr__(self) -> str:
+        return f"{self.input}[{self.axis}]"
+
+
+DimT = Union[int, SymDim, None]
+
+
+@dataclass(eq=False)
+class Value:
+    dtype: np.dtype
+    shape: tuple[DimT, ...] | None  # None: rank unknown
+    tensor: str | None = None
+    const: np.ndarray | None = None
+    bcast: frozenset[int] = field(default_factory=frozenset)
+    input: str | None = None  # the graph input this value is, if any
+
+    @property
+    def rank(self) -> int | None:
+        return None if self.shape is None else len(self.shape)
+
+    def static_shape(self) -> tuple[int, ...] | None:
+        """The shape when every dimension is a known int, else None."""
+        if self.shape is None or not all(isinstance(d, int) for d in self.shape):
+            return None
+        return tuple(self.shape)  # type: ignore[arg-type]
+
+
+def const_value(array: np.ndarray, bcast: Iterable[int] = ()) -> Value:
+    array = np.asarray(array)
+    bcast = frozenset(bcast)
+    shape = tuple(None if i in bcast else int(d) for i, d in enumerate(array.shape))
+    return Value(array.dtype, shape, const=array, bcast=bcast)
+
+
+def is_float(dtype: np.dtype) -> bool:
+    return np.issubdtype(dtype, np.floating)
+
+
+class Context:
+    """Emission helpers bound to one GraphBuilder; ``node`` is the MXNet node being translated."""
+
+    def __init__(self, builder: GraphBuilder, backend: str = "plugin") -> None:
+        self.b = builder
+        self.opset = builder.opset
+        self.backend = backend
+        self.node: Node | None = None
+        self.used_inputs: dict[str, Value] = {}
+        self._parent: dict[SymDim, SymDim] = {}
+        self._bound: dict[SymDim, int] = {}
+        self._role: dict[SymDim, str] = {}
+        self._shape_cache: dict[str, str] = {}
+        self._scalars: dict[tuple[str, str], str] = {}
+
+    # ------------------------------------------------------------ errors and names
+
+    def fail(self, message: str) -> OnnxRnnError:
+        where = self.node.describe() if self.node is not None else "graph"
+        return OnnxRnnError(f"{where}: {message}")
+
+    def hint(self, suffix: str = "") -> str:
+        base = self.node.name if self.node is not None else "t"
+        return f"{base}_{suffix}" if suffix else base
+
+    # ------------------------------------------------------------ tensors
+
+    def t(self, v: Value) -> str:
+        """The ONNX tensor name of ``v``; constants become initializers on first use."""
+        if v.tensor is None:
+            if v.const is None:
+                raise self.fail("internal error: a value with neither tensor nor constant")
+            v.tensor = self.b.initializer(v.const, self.hint("const"))
+        if v.input is not None:
+            self.used_inputs[v.input] = v
+        return v.tensor
+
+    def emit(self, op_type: str, inputs: Sequence[str | None], n_outputs: int = 1, **attrs) -> str:
+        return self.b.node(op_type, list(inputs), n_outputs, **attrs)[0]
+
+    def emit_n(self, op_type: str, inputs: Sequence[str | None], n_outputs: int, **attrs) -> list[str]:
+        return self.b.node(op_type, list(inputs), n_outputs, **attrs)
+
+    def value(self, tensor: str, dtype: np.dtype, shape: Sequence[DimT] | None,
+              bcast: Iterable[int] = ()) -> Value:
+        return Value(np.dtype(dtype), None if shape is None else tuple(shape), tensor=tensor,
+                     bcast=frozenset(bcast))
+
+    def i64(self, values: Sequence[int] | int) -> str:
+        return self.b.constant_i64(values, "const_i64")
+
+    def scalar(self, number: float | int | bool, dtype: np.dtype) -> str:
+        """A 0-d initializer of ``dtype``; equal scalars share one tensor."""
+        dtype = np.dtype(dtype)
+        array = np.array(number).astype(dtype)
+        key = (dtype.str, repr(array.item()))
+        if key not in self._scalars:
+            self._scalars[key] = self.b.initializer(array, "scalar")
+        return self._scalars[key]
+
+    def cast(self, tensor: str, frm: np.dtype, to: np.dtype) -> str:
+        if np.dtype(frm) == np.dtype(to):
+            return tensor
+        return self.emit("Cast", [tensor], to=np_to_onnx_dtype(to))
+
+    # ------------------------------------------------------------ shapes at run time
+
+    def shape_of(self, v: Value) -> str:
+        name = self.t(v)
+        if name not in self._shape_cache:
+            self._shape_cache[name] = self.emit("Shape", [name])
+        return self._shape_cache[name]
+
+    def dim(self, v: Value, axis: int) -> str:
+        """A 1-element int64 tensor holding dimension ``axis`` of ``v`` (a constant when static)."""
+        if v.shape is not None and isinstance(v.shape[axis], int) and axis not in v.bcast:
+            return self.i64([v.shape[axis]])
+        if v.rank is not None:
+            axis %= v.rank
+        stop = axis + 1 if axis != -1 else 2 ** 62
+        return self.emit("Slice", [self.shape_of(v), self.i64([axis]), self.i64([stop])])
+
+    def dims(self, v: Value, start: int, stop: int | None = None) -> str:
+        """Dimensions ``start:stop`` of ``v`` as an int64 vector."""
+        if v.shape is not None:
+            part = v.shape[start:stop]
+            picked = range(len(v.shape))[start:stop]
+            if all(isinstance(d, int) for d in part) and not any(i in v.bcast for i in picked):
+                return self.i64(list(part))  # type: ignore[arg-type]
+        stop_v = 2 ** 62 if stop is None else stop
+        return self.emit("Slice", [self.shape_of(v), self.i64([start]), self.i64([stop_v])])
+
+    def shape_vector(self, parts: Sequence[int | str]) -> str:
+        """Concatenate ints and int64 vectors (tensor names) into one int64 shape vector."""
+        if all(isinstance(p, int) for p in parts):
+            return self.i64(list(parts))  # type: ignore[arg-type]
+        pieces: list[str] = []
+        run: list[int] = []
+        for p in parts:
+            if isinstance(p, int):
+                run.append(p)
+            else:
+                if run:
+                    pieces.append(self.i64(run))
+                    run = []
+                pieces.append(p)
+        if run:
+            pieces.append(self.i64(run))
+        return pieces[0] if len(pieces) == 1 else self.emit("Concat", pieces, axis=0)
+
+    def unsqueeze(self, tensor: str, axes: Sequence[int]) -> str:
+        return self.emit("Unsqueeze", [tensor, self.i64(list(axes))])
+
+    def squeeze(self, tensor: str, axes: Sequence[int] | None = None) -> str:
+        return self.emit("Squeeze", [tensor] + ([self.i64(list(axes))] if axes is not None else []))
+
+    def reduce(self, op_type: str, tensor: str, axes: Sequence[int] | None, keepdims: bool) -> str:
+        """Reduce* with the axes as an attribute or an input, whichever the opset wants."""
+        as_input = op_type == "ReduceSum" or self.opset >= 18
+        if axes is None:
+            return self.emit(op_type, [tensor], keepdims=int(keepdims))
+        if as_input:
+            return self.emit(op_type, [tensor, self.i64(list(axes))], keepdims=int(keepdims))
+        return self.emit(op_type, [tensor], axes=list(axes), keepdims=int(keepdims))
+
+    def split(self, tensor: str, axis: int, n: int, sizes: Sequence[int] | None = None) -> list[str]:
+        """Split into ``n`` parts: given sizes, or equal parts of a dimension unknown until run time."""
+        if sizes is not None:
+            return self.emit_n("Split", [tensor, self.i64(list(sizes))], n, axis=axis)
+        if self.opset >= 18:
+            return self.emit_n("Split", [tensor], n, axis=axis, num_outputs=n)
+        return self.emit_n("Split", [tensor], n, axis=axis)
+
+    def expand_like(self, v: Value, ref: Value, axis_map: dict[int, int] | None = None) -> str:
+        """``v`` with its placeholder (``bcast``) axes expanded to the matching dimensions of ``ref``.
+
+        ``axis_map`` maps v's axes to ref's (default: the same axis, aligned from the right).
+        """
+        tensor = self.t(v)
+        if not v.bcast:
+            return tensor
+        rank = v.rank
+        assert rank is not None
+        parts: list[int | str] = []
+        for axis in range(rank):
+            if axis in v.bcast:
+                ref_axis = axis_map[axis] if axis_map is not None else axis - rank + (ref.rank or rank)
+                parts.append(self.dim(ref, ref_axis))
+            else:
+                parts.append(1)
+        return self.emit("Expand", [tensor, self.shape_vector(parts)])
+
+    def require_rank(self, v: Value, what: str = "its input") -> int:
+        if v.rank is None:
+            raise self.fail(f"needs the number of dimensions of {what}, which is unknown here; "
+                            "give the graph inputs' shapes (--input-shape name=d0,d1,...)")
+        return v.rank
+
+    def require_no_bcast(self, v: Value, what: str = "input") -> None:
+        if v.bcast:
+            raise self.fail(f"{what} comes from a zeros/ones node with a 0 (unknown) dimension that this op "
+                            "cannot take from elsewhere; give that dimension explicitly in the model")
+
+    # ------------------------------------------------------------ symbolic dimensions
+
+    def find(self, d: SymDim) -> SymDim:
+        root = d
+        while root in self._parent:
+            root = self._parent[root]
+        while d in self._parent and self._parent[d] is not root:
+            self._parent[d], d = root, self._parent[d]
+        return root
+
+    def unify(self, a: DimT, b: DimT) -> DimT:
+        """Record that two dimensions are equal; returns the more informative one."""
+        if isinstance(a, SymDim) and isinstance(b, SymDim):
+            ra, rb = self.find(a), self.find(b)
+            if ra is not rb:
+                self._parent[rb] = ra
+                if rb in self._bound and ra not in self._bound:
+                    self._bound[ra] = self._bound[rb]
+                if rb in self._role and ra not in self._role:
+                    self._role[ra] = self._role[rb]
+            return a
+        if isinstance(a, SymDim) and isinstance(b, int):
+            self.bind(a, b)
+            return b
+        if isinstance(b, SymDim) and isinstance(a, int):
+            self.bind(b, a)
+            return a
+        return a if a is not None else b
+
+    def bind(self, d: DimT, size: int) -> None:
+        """A graph input's dimension turned out to have a fixed size (e.g. the RNN's input width)."""
+        if not isinstance(d, SymDim):
+            return
+        root = self.find(d)
+        old = self._bound.get(root)
+        if old is not None and old != size:
+            raise self.fail(f"dimension {d} of graph input {d.input!r} must be both {old} and {size}")
+        self._bound[root] = size
+
+    def set_role(self, d: DimT, role: str) -> None:
+        if isinstance(d, SymDim):
+            self._role.setdefault(self.find(d), role)
+
+    def resolve(self, d: DimT) -> tuple[int | None, SymDim | None, str | None]:
+        """(fixed size or None, class representative, role) of a dimension."""
+        if isinstance(d, int):
+            return d, None, None
+        if d is None:
+            return None, None, None
+        root = self.find(d)
+        return self._bound.get(root), root, self._role.get(root)

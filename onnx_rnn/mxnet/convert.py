@@ -1,0 +1,393 @@
+"""Whole MXNet checkpoints (``prefix-symbol.json`` + ``prefix-0000.params``) -> one ONNX model.
+
+Steps: read both files; keep the nodes the heads depend on; split variables into parameters (in the
+.params file) and graph inputs (everything else); find the inputs' ranks from the ops around them; translate
+node by node through the op registry; declare the used inputs (MXNet's names, symbolic batch/time
+dimensions unless fixed) and the heads as outputs.
+"""
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Mapping, Sequence
+
+import numpy as np
+import onnx
+from onnx import helper
+
+from ..errors import OnnxRnnError
+from ..export.builder import DEFAULT_OPSET, MIN_OPSET, GraphBuilder, np_to_onnx_dtype
+from .context import Context, SymDim, Value, const_value
+from .ndarray_file import load_params, split_arg_aux
+from .ops import OPS, OpDef, supported_ops
+from .symbol import Attrs, Node, Symbol, load_symbol, parse_dtype
+
+#: Variables with these name endings are parameters; one missing from the .params file is an error,
+#: not a new graph input (name them in input_shapes to make them inputs).
+PARAM_SUFFIXES = ("_weight", "_bias", "_gamma", "_beta", "_moving_mean", "_moving_var", "_running_mean",
+                  "_running_var", "_parameters", "_params", "_alpha")
+#: Attribute hints that only Gluon/Module parameters carry.
+PARAM_HINTS = ("__lr_mult__", "__wd_mult__", "__init__", "__storage_type__")
+
+InputShape = Sequence["int | str | None"]
+
+
+@dataclass
+class Checkpoint:
+    symbol: Symbol
+    arg_params: dict[str, np.ndarray | None]
+    aux_params: dict[str, np.ndarray | None] = field(default_factory=dict)
+    name: str = "mxnet_model"
+
+
+def load_checkpoint(symbol_path: str | os.PathLike[str], params_path: str | os.PathLike[str]) -> Checkpoint:
+    """Read a ``-symbol.json`` and its ``.params`` file (written natively; MXNet is not imported)."""
+    symbol = load_symbol(symbol_path)
+    args, aux = split_arg_aux(load_params(params_path))
+    name = re.sub(r"-symbol$", "", Path(symbol_path).stem.removesuffix(".json"))
+    return Checkpoint(symbol, args, aux, name or "mxnet_model")
+
+
+def convert_checkpoint(symbol_path: str | os.PathLike[str] | Checkpoint,
+                       params_path: str | os.PathLike[str] | None = None, *,
+                       input_shapes: Mapping[str, InputShape] | None = None,
+                       input_dtypes: Mapping[str, str | np.dtype] | None = None,
+                       opset: int = DEFAULT_OPSET, backend: str = "function") -> onnx.ModelProto:
+    """Convert a checkpoint (two paths, or a loaded Checkpoint) into an ONNX ModelProto.
+
+    ``input_shapes`` fixes graph inputs' dimensions (ints; None, -1 or a name keeps one symbolic);
+    ``backend`` picks how LSTMs with projection or clipping are emitted: ``function`` (the onnx_rnn custom op,
+    plus a model-local function that runtimes without the plugin inline), ``plugin`` (the custom op only) or
+    ``portable`` (standard ONNX only).
+    """
+    if isinstance(symbol_path, Checkpoint):
+        checkpoint = symbol_path
+    else:
+        if params_path is None:
+            raise OnnxRnnError("convert_checkpoint needs the .params path beside the -symbol.json path")
+        checkpoint = load_checkpoint(symbol_path, params_path)
+    return Converter(checkpoint, input_shapes or {}, input_dtypes or {}, opset, backend).run()
+
+
+class Converter:
+    def __init__(self, checkpoint: Checkpoint, input_shapes: Mapping[str, InputShape],
+                 input_dtypes: Mapping[str, str | np.dtype], opset: int, backend: str) -> None:
+        latest = onnx.defs.onnx_opset_version()
+        if isinstance(opset, bool) or not isinstance(opset, int) or not MIN_OPSET <= opset <= latest:
+            raise OnnxRnnError(f"opset must be an integer in [{MIN_OPSET}, {latest}], got {opset!r}")
+        self.cp = checkpoint
+        self.symbol = checkpoint.symbol
+        self.input_shapes = dict(input_shapes)
+        self.input_dtypes = dict(input_dtypes)
+        self.ctx = Context(GraphBuilder(opset), backend)
+        self.values: dict[tuple[int, int], Value] = {}
+        self.n_out: dict[int, int] = {}
+
+    # ------------------------------------------------------------ driver
+
+    def run(self) -> onnx.ModelProto:
+        reachable = self._reachable()
+        nodes = [n for n in self.symbol.nodes if n.index in reachable]
+        for node in nodes:
+            if not node.is_variable and node.op not in OPS:
+                raise OnnxRnnError(
+                    f"{self.symbol.source}: {node.describe()} uses op {node.op!r}, which onnx-rnn does not "
+                    f"translate; supported ops: {', '.join(supported_ops())}")
+        unknown = sorted(set(self.input_shapes) - {n.name for n in nodes if n.is_variable})
+        if unknown:
+            raise OnnxRnnError(f"input shape given for {unknown}, which the symbol has no (used) variable "
+                               "named; its inputs are " +
+                               str([n.name for n in nodes if n.is_variable and self._param(n) is None]))
+        self._check_params(nodes)
+        output_names = self._reserve_names(nodes)
+        ranks = self._infer_ranks(nodes)
+        for node in nodes:
+            if node.is_variable:
+                self.values[(node.index, 0)] = self._variable(node, ranks.get((node.index, 0)))
+            else:
+                self._translate(node)
+        self.ctx.node = None
+        self._declare_outputs(output_names)
+        self._declare_inputs()
+        model = self.ctx.b.to_model(_graph_name(self.cp.name),
+                                    doc=f"Converted by onnx-rnn from the MXNet checkpoint {self.cp.name!r}")
+        try:
+            onnx.checker.check_model(model)
+        except onnx.checker.ValidationError as exc:  # a bug of ours, not the user's: say so plainly
+            raise OnnxRnnError(f"internal error: the converted model is not valid ONNX: {exc}") from None
+        return model
+
+    def _reachable(self) -> set[int]:
+        seen: set[int] = set()
+        stack = [nid for nid, _ in self.symbol.heads]
+        while stack:
+            nid = stack.pop()
+            if nid in seen:
+                continue
+            seen.add(nid)
+            stack.extend(src for src, _ in self.symbol.nodes[nid].inputs)
+        return seen
+
+    # ------------------------------------------------------------ variables
+
+    def _param(self, node: Node) -> np.ndarray | None:
+        if node.name in self.input_shapes:
+            return None
+        if node.name in self.cp.aux_params:
+            return self.cp.aux_params[node.name]
+        return self.cp.arg_params.get(node.name)
+
+    def _is_param_name(self, node: Node) -> bool:
+        return node.name in self.cp.aux_params or node.name in self.cp.arg_params
+
+    def _check_params(self, nodes: list[Node]) -> None:
+        missing = []
+        for node in nodes:
+            if not node.is_variable or node.name in self.input_shapes:
+                continue
+            if self._is_param_name(node):
+                array = self._param(node)
+                if array is None:
+                    raise OnnxRnnError(f"parameter {node.name!r} is stored as an empty (uninitialised) array in "
+                                       "the .params file; expected its values")
+                hint = node.attrs.get("__shape__")
+                if hint:
+                    declared = Attrs(node).ints("__shape__", ())
+                    if len(declared) != array.ndim or any(d not in (0, -1, a) for d, a in zip(declared, array.shape)):
+                        raise OnnxRnnError(f"parameter {node.name!r} has shape {tuple(array.shape)} in the .params "
+                                           f"file but {tuple(declared)} in the symbol; expected them to agree "
+                                           "(do the two files belong together?)")
+            elif node.name.endswith(PARAM_SUFFIXES) or any(h in node.attrs for h in PARAM_HINTS):
+                missing.append(node.name)
+        if missing:
+            raise OnnxRnnError(f"the .params file lacks {len(missing)} argument(s) of the symbol: "
+                               f"{', '.join(missing[:20])}{' ...' if len(missing) > 20 else ''}; expected every "
+                               "weight in it (do the two files belong together?). To feed one as a graph input "
+                               "instead, give its shape with --input-shape")
+
+    def _default_float(self) -> np.dtype:
+        counts: dict[np.dtype, int] = {}
+        for array in list(self.cp.arg_params.values()) + list(self.cp.aux_params.values()):
+            if array is not None and np.issubdtype(array.dtype, np.floating):
+                counts[array.dtype] = counts.get(array.dtype, 0) + array.size
+        return max(counts, key=counts.get) if counts else np.dtype(np.float32)  # type: ignore[arg-type]
+
+    def _input_dtype(self, node: Node) -> np.dtype:
+        if node.name in self.input_dtypes:
+            text = str(np.dtype(self.input_dtypes[node.name])) if not isinstance(self.input_dtypes[node.name], str) \
+                else self.input_dtypes[node.name]
+            return parse_dtype(text, lambda: OnnxRnnError(f"input dtype {text!r} for {node.name!r} is unknown"))
+        if "__dtype__" in node.attrs:
+            return Attrs(node).dtype("__dtype__")
+        return self._default_float()
+
+    def _input_shape(self, node: Node, rank: int | None) -> tuple | None:
+        given = self.input_shapes.get(node.name)
+        if given is None and "__shape__" in node.attrs:
+            hint = Attrs(node).ints("__shape__", ())
+            given = [None if d in (0, -1) else d for d in hint] if hint else None
+        if given is None:
+            return None if rank is None else tuple(SymDim(node.name, i) for i in range(rank))
+        dims: list = []
+        for i, d in enumerate(given):
+            if d is None or isinstance(d, str) or (isinstance(d, int) and d < 0):
+                dims.append(SymDim(node.name, i))
+                if isinstance(d, str):
+                    self.ctx.set_role(dims[-1], d)  # the user's name for this dimension
+            elif isinstance(d, (int, np.integer)) and not isinstance(d, bool):
+                dims.append(int(d))
+            else:
+                raise OnnxRnnError(f"input shape for {node.name!r} has entry {d!r}; expected sizes or names")
+        if rank is not None and len(dims) != rank and node.name in self.input_shapes:
+            raise OnnxRnnError(f"input {node.name!r} is given {len(dims)} dimensions, but the graph uses it with "
+                               f"{rank}")
+        return tuple(dims)
+
+    def _variable(self, node: Node, rank: int | None) -> Value:
+        array = self._param(node)
+        if array is not None:
+            return const_value(array)
+        dtype = self._input_dtype(node)
+        shape = self._input_shape(node, rank)
+        return Value(dtype, shape, tensor=node.name, input=node.name)
+
+    # ------------------------------------------------------------ ranks of inputs
+
+    def _infer_ranks(self, nodes: list[Node]) -> dict[tuple[int, int], int]:
+        ranks: dict[tuple[int, int], int] = {}
+        for node in nodes:
+            if node.is_variable:
+                array = self._param(node)
+                shape = self.input_shapes.get(node.name)
+                if array is not None:
+                    ranks[(node.index, 0)] = array.ndim
+                elif shape is not None:
+                    ranks[(node.index, 0)] = len(shape)
+                elif node.attrs.get("__shape__"):
+                    try:
+                        ranks[(node.index, 0)] = len(Attrs(node).ints("__shape__"))
+                    except OnnxRnnError:
+                        pass
+        ops = [n for n in nodes if not n.is_variable]
+        self._propagate_ranks(ops, ranks, weak=False)
+        if self._propagate_ranks(ops, ranks, weak=True):  # guesses only where nothing else decided
+            self._propagate_ranks(ops, ranks, weak=False)
+        return ranks
+
+    def _propagate_ranks(self, ops: list[Node], ranks: dict[tuple[int, int], int], weak: bool) -> bool:
+        """Forward and backward rank rules to a fixed point (one backward sweep of guesses when ``weak``)."""
+        any_change = False
+        for _ in range(50):
+            changed = False
+            if not weak:
+                for node in ops:
+                    opdef, attrs = OPS[node.op], Attrs(node)
+                    n_out = self._count(node, opdef)
+                    try:
+                        out = opdef.rank(attrs, [ranks.get(e) for e in node.inputs], n_out)
+                    except (OnnxRnnError, IndexError, TypeError, ValueError):
+                        continue
+                    for i, r in enumerate(out[:n_out]):
+                        if r is not None and r >= 0 and (node.index, i) not in ranks:
+                            ranks[(node.index, i)] = r
+                            changed = True
+            for node in reversed(ops):
+                opdef, attrs = OPS[node.op], Attrs(node)
+                rule = opdef.weak_back if weak else opdef.back
+                if rule is None:
+                    continue
+                outs = [ranks.get((node.index, i)) for i in range(self._count(node, opdef))]
+                try:
+                    back = rule(attrs, outs, len(node.inputs))
+                except (OnnxRnnError, IndexError, TypeError, ValueError):
+                    continue
+                for entry, r in zip(node.inputs, back):
+                    if r is not None and r >= 0 and entry not in ranks:
+                        ranks[entry] = r
+                        changed = True
+            any_change |= changed
+            if not changed or weak:
+                break
+        return any_change
+
+    def _count(self, node: Node, opdef: OpDef) -> int:
+        if node.index not in self.n_out:
+            try:
+                self.n_out[node.index] = int(opdef.n_out(Attrs(node)))
+            except (OnnxRnnError, TypeError, ValueError):
+                self.n_out[node.index] = 1
+        return self.n_out[node.index]
+
+    # ------------------------------------------------------------ translation
+
+    def _translate(self, node: Node) -> None:
+        ctx = self.ctx
+        ctx.node = node
+        opdef = OPS[node.op]
+        attrs = Attrs(node)
+        inputs = []
+        for pos, (src, index) in enumerate(node.inputs):
+            value = self.values.get((src, index))
+            if value is None:
+                src_node = self.symbol.nodes[src]
+                raise ctx.fail(f"input {pos} refers to output {index} of {src_node.describe()}, which has "
+                               f"{self.n_out.get(src, 1)} output(s)")
+            if value.bcast and not opdef.bcast_ok:
+                ctx.require_no_bcast(value, f"input {pos}")
+            inputs.append(value)
+        try:
+            outs = opdef.fn(ctx, attrs, inputs)
+        except OnnxRnnError:
+            raise
+        except (ValueError, IndexError, TypeError, ZeroDivisionError) as exc:  # malformed attributes or shapes
+            raise ctx.fail(f"cannot translate: {type(exc).__name__}: {exc}") from None
+        n = self._count(node, opdef)
+        if len(outs) != n:
+            raise ctx.fail(f"internal error: translated into {len(outs)} outputs, expected {n}")
+        for i, v in enumerate(outs):
+            self.values[(node.index, i)] = v
+
+    # ------------------------------------------------------------ graph inputs and outputs
+
+    def _output_name(self, nid: int, index: int) -> str:
+        node = self.symbol.nodes[nid]
+        if node.is_variable:
+            return f"{node.name}_output"
+        opdef = OPS[node.op]
+        n = self._count(node, opdef)
+        if opdef.out_names is not None:
+            names = list(opdef.out_names(Attrs(node)))
+            if index < len(names):
+                return f"{node.name}_{names[index]}"
+        return f"{node.name}_output" if n == 1 else f"{node.name}_output{index}"
+
+    def _reserve_names(self, nodes: list[Node]) -> list[str]:
+        b = self.ctx.b
+        for node in nodes:
+            if node.is_variable and self._param(node) is None:
+                b.reserve(node.name)
+        names = []
+        for nid, index in self.symbol.heads:
+            wanted = self._output_name(nid, index)
+            try:
+                names.append(b.reserve(wanted))
+            except ValueError:  # two heads on one tensor, or a head named like an input
+                names.append(b.unique(wanted))
+        return names
+
+    def _declare_outputs(self, names: list[str]) -> None:
+        ctx = self.ctx
+        for k, ((nid, index), name) in enumerate(zip(self.symbol.heads, names)):
+            value = self.values.get((nid, index))
+            if value is None:
+                raise OnnxRnnError(f"head {k} refers to output {index} of {self.symbol.nodes[nid].describe()}, "
+                                   f"which has {self.n_out.get(nid, 1)} output(s)")
+            if value.bcast:
+                raise OnnxRnnError(f"output {name!r} has a dimension MXNet leaves at 0 (to be inferred), which "
+                                   "nothing in the graph determines; expected a fully defined output")
+            ctx.b.node("Identity", [ctx.t(value)], outputs=[name])
+            ctx.b.add_output(name, value.dtype, None if value.shape is None else self._dims(value.shape))
+
+    def _declare_inputs(self) -> None:
+        b = self.ctx.b
+        for nid in self.symbol.arg_nodes:
+            node = self.symbol.nodes[nid]
+            value = self.ctx.used_inputs.get(node.name)
+            if value is None:
+                continue
+            shape = None if value.shape is None else self._dims(value.shape)
+            b.inputs.append(helper.make_tensor_value_info(node.name, np_to_onnx_dtype(value.dtype), shape))
+
+    def _dims(self, shape: tuple) -> list:
+        out = []
+        for d in shape:
+            size, root, role = self.ctx.resolve(d)
+            if size is not None:
+                out.append(size)
+            elif root is None:
+                out.append(None)
+            else:
+                out.append(self._dim_name(root, role))
+        return out
+
+    _names_by_root: dict
+    _used_dim_names: set
+
+    def _dim_name(self, root: SymDim, role: str | None) -> str:
+        if not hasattr(self, "_names_by_root"):
+            self._names_by_root, self._used_dim_names = {}, set()
+        key = id(root)
+        if key not in self._names_by_root:
+            base = role or f"{root.input}_dim{root.axis}"
+            name, k = base, 2
+            while name in self._used_dim_names:
+                name, k = f"{base}_{k}", k + 1
+            self._used_dim_names.add(name)
+            self._names_by_root[key] = name
+        return self._names_by_root[key]
+
+
+def _graph_name(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_]", "_", name) or "mxnet_model"
