@@ -55,10 +55,12 @@ def plugin_available() -> bool:
     return True
 
 
-def uses_custom_op(model: onnx.ModelProto) -> bool:
+def needs_plugin(model: onnx.ModelProto) -> bool:
+    """True when a node of our domain has no model-local function to fall back on (docs/portable.md)."""
     from .export.builder import CUSTOM_DOMAIN  # noqa: PLC0415
 
-    return any(op.domain == CUSTOM_DOMAIN for op in model.opset_import)
+    local = {(f.domain, f.name) for f in model.functions}
+    return any(n.domain == CUSTOM_DOMAIN and (n.domain, n.op_type) not in local for n in model.graph.node)
 
 
 def InferenceSession(  # noqa: N802 (mirrors onnxruntime.InferenceSession)
@@ -76,7 +78,7 @@ def InferenceSession(  # noqa: N802 (mirrors onnxruntime.InferenceSession)
     options = sess_options if sess_options is not None else ort.SessionOptions()
     if plugin_available():
         options.register_custom_ops_library(library_path())
-    elif uses_custom_op(model):
+    elif needs_plugin(model):
         library_path()  # raises with the explanation
     try:
         return ort.InferenceSession(model_bytes, sess_options=options, providers=_providers(providers))

@@ -54,7 +54,7 @@ class GraphBuilder:
 
     def initializer(self, array: np.ndarray, hint: str) -> str:
         name = self.unique(hint)
-        self.initializers.append(numpy_helper.from_array(np.ascontiguousarray(array), name))
+        self.initializers.append(numpy_helper.from_array(np.require(array, requirements='C'), name))
         return name
 
     def constant_i64(self, values: Sequence[int] | int, hint: str) -> str:
