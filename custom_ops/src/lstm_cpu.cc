@@ -27,6 +27,7 @@
 #include "lstm_params.h"
 #include "onnx_rnn_ops/lstm_cell.h"
 #include "ort_util.h"
+#include "packed_gemm.h"
 
 namespace onnx_rnn {
 namespace {
@@ -132,83 +133,112 @@ struct DirectionJob {
   bool reverse = false;
 };
 
+// Cuts [0, n) into blocks of `block`; block b is [b * block, min(n, (b + 1) * block)).
+struct Blocks {
+  int64_t n = 0, block = 1, count = 0;
+  Blocks() = default;
+  Blocks(int64_t n_, int64_t block_) : n(n_), block(std::max<int64_t>(1, std::min(block_, n_))) {
+    count = n == 0 ? 0 : (n + block - 1) / block;
+  }
+  int64_t begin(int64_t b) const { return b * block; }
+  int64_t size(int64_t b) const { return std::min(block, n - b * block); }
+};
+
 template <typename T>
 class LstmDirection {
+  using Gemm = PackedGemm<T>;
+
  public:
-  LstmDirection(const LstmDims& dims, const LstmAttrs& attrs, Runner& runner)
-      : d_(dims), runner_(runner) {
+  LstmDirection(const LstmDims& dims, const LstmAttrs& attrs, Runner& runner) : d_(dims), runner_(runner) {
     clip_.enabled = attrs.has_clip;
     clip_.nan_to_min = attrs.clip_nan;
     clip_.lo = static_cast<T>(attrs.clip_min);
     clip_.hi = static_cast<T>(attrs.clip_max);
-    const int64_t H = d_.H;
-    chunk_ = std::min<int64_t>(kChunk<T>, H);
-    nchunks_ = (H + chunk_ - 1) / chunk_;
+    units_ = Blocks(d_.H, kChunk<T>);
+    ptiles_ = Blocks(d_.P, kProjCols);
   }
 
   void run(const DirectionJob<T>& job) {
-    const int64_t T_ = d_.T, N = d_.N, I = d_.I, H = d_.H, S = d_.S, G4 = 4 * H;
+    const int64_t N = d_.N, I = d_.I, H = d_.H, S = d_.S, G4 = 4 * H;
     job_ = &job;
-
-    // Step count and per-batch lengths.
-    lens_.assign(static_cast<size_t>(N), static_cast<int32_t>(T_));
+    lens_.assign(static_cast<size_t>(N), static_cast<int32_t>(d_.T));
     if (job.lens) std::copy(job.lens, job.lens + N, lens_.begin());
     max_len_ = 0;
     for (int32_t l : lens_) max_len_ = std::max<int64_t>(max_len_, l);
+    const int64_t rows = max_len_ * N;  // rows of X any batch element uses
+    xblocks_ = Blocks(rows, kXRows);
 
-    // 1. Reordered weights and summed bias.
-    Wr_.resize(static_cast<size_t>(G4 * I));
-    Rr_.resize(static_cast<size_t>(G4 * S));
+    // Offsets of the packed blocks.
+    w_off_.assign(static_cast<size_t>(units_.count) + 1, 0);
+    r_off_ = w_off_;
+    for (int64_t k = 0; k < units_.count; ++k) {
+      w_off_[k + 1] = w_off_[k] + Gemm::packed_size(4 * units_.size(k), I);
+      r_off_[k + 1] = r_off_[k] + Gemm::packed_size(4 * units_.size(k), S);
+    }
+    p_off_.assign(static_cast<size_t>(ptiles_.count) + 1, 0);
+    for (int64_t t = 0; t < ptiles_.count; ++t) p_off_[t + 1] = p_off_[t] + Gemm::packed_size(ptiles_.size(t), H);
+    x_off_.assign(static_cast<size_t>(xblocks_.count) + 1, 0);
+    for (int64_t b = 0; b < xblocks_.count; ++b) x_off_[b + 1] = x_off_[b] + Gemm::packed_size(xblocks_.size(b), I);
+    packW_.resize(w_off_.back());
+    packR_.resize(r_off_.back());
+    packP_.resize(p_off_.back());
+    packX_.resize(x_off_.back());
     bias_.assign(static_cast<size_t>(G4), T(0));
-    auto reorder = [&](size_t k) {
-      const int64_t j0 = static_cast<int64_t>(k) * chunk_;
-      const int64_t w = std::min(chunk_, H - j0);
-      for (int g = 0; g < 4; ++g) {
-        const int64_t dst_row = 4 * j0 + g * w;
-        const int64_t src_row = g * H + j0;
-        if (I > 0) std::memcpy(&Wr_[dst_row * I], job.W + src_row * I, sizeof(T) * w * I);
-        std::memcpy(&Rr_[dst_row * S], job.R + src_row * S, sizeof(T) * w * S);
+
+    // 1. Pack the weights (rows reordered unit-chunk interleaved), P and X, in one parallel pass.
+    auto pack_task = [&](size_t task) {
+      int64_t k = static_cast<int64_t>(task);
+      if (k < units_.count) {
+        const int64_t j0 = units_.begin(k), w = units_.size(k);
+        std::vector<T> tmp(static_cast<size_t>(4 * w * std::max(I, S)));
+        // W rows of gates i, o, f, c for units [j0, j0 + w), then the same for R.
+        for (int g = 0; g < 4; ++g) std::copy(job.W + (g * H + j0) * I, job.W + (g * H + j0 + w) * I, tmp.data() + g * w * I);
+        if (I > 0) Gemm::pack_a(packW_.data() + w_off_[k], tmp.data(), I, 4 * w, I);
+        for (int g = 0; g < 4; ++g) std::copy(job.R + (g * H + j0) * S, job.R + (g * H + j0 + w) * S, tmp.data() + g * w * S);
+        Gemm::pack_a(packR_.data() + r_off_[k], tmp.data(), S, 4 * w, S);
         if (job.B) {
-          for (int64_t u = 0; u < w; ++u) bias_[dst_row + u] = job.B[src_row + u] + job.B[G4 + src_row + u];
+          for (int g = 0; g < 4; ++g)
+            for (int64_t u = 0; u < w; ++u)
+              bias_[4 * j0 + g * w + u] = job.B[g * H + j0 + u] + job.B[G4 + g * H + j0 + u];
         }
+        return;
       }
+      k -= units_.count;
+      if (k < ptiles_.count) {
+        Gemm::pack_a(packP_.data() + p_off_[k], job.Pw + ptiles_.begin(k) * H, H, ptiles_.size(k), H);
+        return;
+      }
+      k -= ptiles_.count;
+      if (I > 0) Gemm::pack_b(packX_.data() + x_off_[k], job.X + xblocks_.begin(k) * I, I, xblocks_.size(k), I);
     };
-    runner_.run(static_cast<size_t>(nchunks_), reorder);
+    runner_.run(static_cast<size_t>(units_.count + ptiles_.count + xblocks_.count), pack_task);
     if (runner_.failed()) return;
 
-    // 2. XW = X W^T + bias, for the time steps that any batch element uses.
-    const int64_t rows = max_len_ * N;
+    // 2. XW = X W^T + (Wb + Rb) for all used time steps: one GEMM, tiled (row block, unit chunk).
     XW_.resize(static_cast<size_t>(rows * G4));
-    const int64_t rtiles = (rows + kXRows - 1) / kXRows;
     auto input_gemm = [&](size_t task) {
-      const int64_t k = static_cast<int64_t>(task) % nchunks_;
-      const int64_t rt = static_cast<int64_t>(task) / nchunks_;
-      const int64_t j0 = k * chunk_, w = std::min(chunk_, H - j0), c0 = 4 * j0, cw = 4 * w;
-      const int64_t r0 = rt * kXRows, rn = std::min(kXRows, rows - r0);
-      MapRM<T> out(&XW_[r0 * G4 + c0], rn, cw, Eigen::OuterStride<>(G4));
-      Eigen::Map<const Eigen::Matrix<T, 1, Eigen::Dynamic>> b(&bias_[c0], cw);
-      out.rowwise() = b;
-      if (I > 0) {
-        // X rows are time-major: X[t, n, :] is row t*N + n; for reverse the same row index, see step().
-        CMapRM<T> x(job.X + r0 * I, rn, I, Eigen::OuterStride<>(I));
-        CMapRM<T> wk(&Wr_[c0 * I], cw, I, Eigen::OuterStride<>(I));
-        out.noalias() += x * wk.transpose();
-      }
+      const int64_t k = static_cast<int64_t>(task) % units_.count;
+      const int64_t rb = static_cast<int64_t>(task) / units_.count;
+      const int64_t c0 = 4 * units_.begin(k), cw = 4 * units_.size(k);
+      const int64_t r0 = xblocks_.begin(rb), rn = xblocks_.size(rb);
+      T* out = XW_.data() + r0 * G4 + c0;
+      for (int64_t r = 0; r < rn; ++r) std::copy(&bias_[c0], &bias_[c0] + cw, out + r * G4);
+      if (I > 0) Gemm::run(out, G4, packW_.data() + w_off_[k], packX_.data() + x_off_[rb], cw, rn, I);
     };
-    runner_.run(static_cast<size_t>(rtiles * nchunks_), input_gemm);
+    runner_.run(static_cast<size_t>(xblocks_.count * units_.count), input_gemm);
     if (runner_.failed()) return;
 
-    // 3. States.
+    // 3. States and per-step buffers.
     h_.assign(static_cast<size_t>(N * S), T(0));
     c_.assign(static_cast<size_t>(N * H), T(0));
     if (job.h0) std::copy(job.h0, job.h0 + N * S, h_.begin());
     if (job.c0) std::copy(job.c0, job.c0 + N * H, c_.begin());
     gates_.resize(static_cast<size_t>(N * G4));
+    packH_.resize(Gemm::packed_size(N, S));
     if (d_.has_proj) {
       h_full_.assign(static_cast<size_t>(N * H), T(0));
+      packHF_.resize(Gemm::packed_size(N, H));
       proj_tmp_.resize(static_cast<size_t>(N * d_.P));
-    } else {
-      h_next_.resize(static_cast<size_t>(N * S));
     }
 
     for (int64_t s = 0; s < max_len_ && !runner_.failed(); ++s) step(s);
@@ -225,32 +255,33 @@ class LstmDirection {
   void step(int64_t s) {
     const int64_t N = d_.N, H = d_.H, S = d_.S, G4 = 4 * H, D = d_.D;
     const bool proj = d_.has_proj;
-    const T* h_prev = h_.data();
-    T* h_out = proj ? h_full_.data() : h_next_.data();
-    const int64_t h_out_ld = proj ? H : S;  // == H in both cases (S = H without projection)
+    // The state operand, packed once per step; the tasks then update h_ in place (rows of finished batch
+    // elements are simply left alone).
+    Gemm::pack_b(packH_.data(), h_.data(), S, N, S);
+    T* h_out = proj ? h_full_.data() : h_.data();  // leading dimension H in both cases
 
     auto chunk_task = [&](size_t kk) {
       const int64_t k = static_cast<int64_t>(kk);
-      const int64_t j0 = k * chunk_, w = std::min(chunk_, H - j0), c0 = 4 * j0, cw = 4 * w;
-      // Recurrent GEMM of the chunk: G (N, 4w), a private block of gates_.
+      const int64_t j0 = units_.begin(k), w = units_.size(k), c0 = 4 * j0, cw = 4 * w;
+      // G (N, 4w), a private block of gates_: XW row (input projection + both biases) + h R_chunk^T.
       T* G = &gates_[N * c0];
-      MapRM<T> g(G, N, cw, Eigen::OuterStride<>(cw));
-      CMapRM<T> hm(h_prev, N, S, Eigen::OuterStride<>(S));
-      CMapRM<T> rk(&Rr_[c0 * S], cw, S, Eigen::OuterStride<>(S));
-      g.noalias() = hm * rk.transpose();
+      for (int64_t b = 0; b < N; ++b) {
+        T* gb = G + b * cw;
+        if (s < lens_[b]) {
+          const T* xb = &XW_[(time_of(s, b) * N + b) * G4 + c0];
+          std::copy(xb, xb + cw, gb);
+        } else {
+          std::fill(gb, gb + cw, T(0));
+        }
+      }
+      Gemm::run(G, cw, packR_.data() + r_off_[k], packH_.data(), cw, N, S);
 
       for (int64_t b = 0; b < N; ++b) {
-        T* hrow = h_out + b * h_out_ld + j0;
-        T* crow = &c_[b * H + j0];
-        if (s >= lens_[b]) {  // finished: state stays
-          if (!proj) std::copy(h_prev + b * S + j0, h_prev + b * S + j0 + w, hrow);
-          continue;
-        }
+        if (s >= lens_[b]) continue;  // finished: state stays
         const int64_t t = time_of(s, b);
         T* gb = G + b * cw;
-        const T* xb = &XW_[(t * N + b) * G4 + c0];
-        MapArr<T> pre(gb, cw);
-        pre += CMapArr<T>(xb, cw);
+        T* crow = &c_[b * H + j0];
+        T* hrow = h_out + b * H + j0;
         MapArr<T> iof(gb, 3 * w);
         iof = iof.logistic();
         MapArr<T> ct(gb + 3 * w, w);
@@ -267,43 +298,40 @@ class LstmDirection {
           }
         }
         MapArr<T>(hrow, w) = o * c.tanh();
-        if (!proj && job_->Y) {
-          std::copy(hrow, hrow + w, job_->Y + (t * D * N + b) * S + j0);
-        }
+        if (!proj && job_->Y) std::copy(hrow, hrow + w, job_->Y + (t * D * N + b) * S + j0);
       }
     };
-    runner_.run(static_cast<size_t>(nchunks_), chunk_task);
-    if (runner_.failed()) return;
+    runner_.run(static_cast<size_t>(units_.count), chunk_task);
+    if (runner_.failed() || !proj) return;
 
-    if (!proj) {
-      h_.swap(h_next_);
-      return;
-    }
     const int64_t P = d_.P;
-    const int64_t ptiles = (P + kProjCols - 1) / kProjCols;
+    Gemm::pack_b(packHF_.data(), h_full_.data(), H, N, H);
     auto proj_task = [&](size_t kk) {
-      const int64_t p0 = static_cast<int64_t>(kk) * kProjCols, pw = std::min(kProjCols, P - p0);
-      MapRM<T> out(&proj_tmp_[p0], N, pw, Eigen::OuterStride<>(P));
-      CMapRM<T> hf(h_full_.data(), N, H, Eigen::OuterStride<>(H));
-      CMapRM<T> pm(job_->Pw + p0 * H, pw, H, Eigen::OuterStride<>(H));
-      out.noalias() = hf * pm.transpose();
+      const int64_t t = static_cast<int64_t>(kk);
+      const int64_t p0 = ptiles_.begin(t), pw = ptiles_.size(t);
+      T* out = &proj_tmp_[p0];
+      for (int64_t b = 0; b < N; ++b) std::fill(out + b * P, out + b * P + pw, T(0));
+      Gemm::run(out, P, packP_.data() + p_off_[t], packHF_.data(), pw, N, H);
       for (int64_t b = 0; b < N; ++b) {
         if (s >= lens_[b]) continue;
-        const T* src = &proj_tmp_[b * P + p0];
+        const T* src = out + b * P;
         std::copy(src, src + pw, &h_[b * P + p0]);
         if (job_->Y) std::copy(src, src + pw, job_->Y + (time_of(s, b) * D * N + b) * S + p0);
       }
     };
-    runner_.run(static_cast<size_t>(ptiles), proj_task);
+    runner_.run(static_cast<size_t>(ptiles_.count), proj_task);
   }
 
   const LstmDims& d_;
   Runner& runner_;
   cell::Clip<T> clip_{};
-  int64_t chunk_ = 0, nchunks_ = 0, max_len_ = 0;
+  Blocks units_, ptiles_, xblocks_;
+  int64_t max_len_ = 0;
   const DirectionJob<T>* job_ = nullptr;
   std::vector<int32_t> lens_;
-  std::vector<T> Wr_, Rr_, bias_, XW_, h_, h_next_, c_, gates_, h_full_, proj_tmp_;
+  std::vector<size_t> w_off_, r_off_, p_off_, x_off_;
+  AlignedBuffer<T> packW_, packR_, packP_, packX_, packH_, packHF_;
+  std::vector<T> bias_, XW_, h_, c_, gates_, h_full_, proj_tmp_;
 };
 
 struct InputView {
