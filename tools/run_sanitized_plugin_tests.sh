@@ -9,6 +9,8 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/.." && pwd)"
 build="$root/build/plugin-sanitize"
 python="${PYTHON:-python3}"
+# a venv's interpreter: its bin/ may hold cmake and ninja (pip install cmake ninja)
+[[ "$python" == */* ]] && PATH="$(cd "$(dirname "$python")" && pwd):$PATH"
 cxx="${CXX:-c++}"
 
 "$here/fetch_ort_headers.sh" >/dev/null
