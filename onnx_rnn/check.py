@@ -21,11 +21,11 @@ class Agreement:
     within: bool
 
 
-def load_golden(path: str | os.PathLike) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
-    """Split a golden ``.npz`` into its arrays; which are inputs is decided by the model."""
+def load_golden(path: str | os.PathLike) -> dict[str, np.ndarray]:
+    """A golden ``.npz``'s arrays by name; the model decides which of them are inputs."""
     try:
         with np.load(path, allow_pickle=False) as golden:
-            return {k: golden[k] for k in golden.files}, {}
+            return {k: golden[k] for k in golden.files}
     except (OSError, ValueError, EOFError) as error:
         raise OnnxRnnError(f"cannot read golden file {path}: {' '.join(str(error).split())}") from error
 
@@ -49,7 +49,7 @@ def check_model(model, golden_path, *, rtol: float | None = None, atol: float | 
     """Run ``model`` on the golden inputs; compare every graph output with ``<name>`` or ``output<i>``."""
     import onnx  # noqa: PLC0415
 
-    arrays, _ = load_golden(golden_path)
+    arrays = load_golden(golden_path)
     proto = model if isinstance(model, onnx.ModelProto) else _load(model)
     input_names = [i.name for i in proto.graph.input if i.name not in {t.name for t in proto.graph.initializer}]
     missing = [n for n in input_names if n not in arrays]
@@ -90,6 +90,9 @@ def run(args: argparse.Namespace) -> int:
 
     results = check_model(args.model, args.golden, rtol=args.rtol, atol=args.atol,
                           providers=provider_names(args.provider))
+    arrays = load_golden(args.golden)
+    if "source" in arrays:
+        print(f"expected outputs from: {arrays['source']}")
     for r in results:
         print(f"{r.name}: max abs error {r.max_abs:.3e}, max rel error {r.max_rel:.3e} "
               f"{'ok' if r.within else 'BEYOND TOLERANCE'}")
