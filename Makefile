@@ -17,11 +17,15 @@ $(PY):
 	$(PY) -m pip install -q --upgrade pip
 
 # ONNX Runtime's C/C++ headers and Eigen come from Debian packages (the onnxruntime wheel ships no headers);
-# the plugin is compiled by `pip install .` (scikit-build-core + CMake) into the installed package.
+# the plugin is compiled by `pip install .` (scikit-build-core + CMake) into the installed package. Where nvcc
+# exists, cuBLAS comes from PyPI (nvidia-cublas) and the CUDA kernel must compile (ONNX_RNN_CUDA=ON), so a CUDA
+# compile error fails `make test` and CI (custom_ops/README.md, "CUDA").
+HAVE_NVCC := $(shell command -v nvcc)
 $(STAMP): $(SOURCES) | $(PY)
 	bash tools/fetch_ort_headers.sh
-	$(PY) -m pip install -q "scikit-build-core>=0.10" cmake ninja
-	$(PY) -m pip install -q --no-build-isolation ".[test]"
+	$(PY) -m pip install -q "scikit-build-core>=0.10" cmake ninja $(if $(HAVE_NVCC),nvidia-cublas)
+	CMAKE_ARGS="$(if $(HAVE_NVCC),-DONNX_RNN_CUDA=ON,-DONNX_RNN_CUDA=AUTO)" \
+		$(PY) -m pip install -q --no-build-isolation ".[test]"
 	touch $(STAMP)
 
 demo: setup

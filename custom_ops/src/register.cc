@@ -1,8 +1,8 @@
-// Registration of the onnx_rnn custom-op domain: RegisterCustomOps() is the library's only exported symbol.
+// Registration of the onnx_rnn custom-op domain. Exported: RegisterCustomOps(), and OnnxRnnPluginProviders() /
+// OnnxRnnPluginCudaStatus() that tell which execution providers the plugin serves.
 //
-// One OrtCustomOp per (execution provider, element type): today CPU float32 and CPU float64. A CUDA kernel is
-// added by defining another LstmOp with ep = "CUDAExecutionProvider" and its compute function, and listing it
-// in ops() below.
+// One OrtCustomOp per (execution provider, element type): CPU float32 and float64, always; CUDA float32 and
+// float16 when the CUDA kernel library (libonnx_rnn_ops_cuda.so, dlopen()ed by cuda_loader.cc) loads.
 #include <climits>
 #include <cstring>
 #include <exception>
@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "cuda_abi.h"
 #include "lstm_cpu.h"
 #include "lstm_params.h"
 #include "onnxruntime_c_api.h"
@@ -24,14 +25,17 @@ using ComputeFn = OrtStatus* (*)(const OrtApi*, OrtKernelContext*, const LstmAtt
 
 struct LstmKernel {
   LstmAttrs attrs;
-  ComputeFn compute;
+  ComputeFn compute;                          // CPU kernels
+  const OnnxRnnCudaKernels* cuda = nullptr;  // CUDA kernels: compute through this table, with `state`
+  void* state = nullptr;
 };
 
 // OrtCustomOp must be the first base so that ORT's OrtCustomOp* can be cast back.
 struct LstmOp : OrtCustomOp {
   const char* ep;                       // execution provider type
   ONNXTensorElementDataType float_type;  // X, W, R, B, initial_h, initial_c, projection, outputs
-  ComputeFn compute;
+  ComputeFn compute;                 // CPU
+  const OnnxRnnCudaKernels* cuda;    // CUDA (compute is null)
 };
 
 const LstmOp* self(const OrtCustomOp* op) { return static_cast<const LstmOp*>(op); }
@@ -96,6 +100,14 @@ OrtStatus* ORT_API_CALL create_kernel(const OrtCustomOp* op, const OrtApi* api, 
       return api->CreateStatus(ORT_INVALID_ARGUMENT, err.c_str());
     }
     k->compute = self(op)->compute;
+    k->cuda = self(op)->cuda;
+    if (k->cuda) {
+      k->state = k->cuda->create(self(op)->float_type);
+      if (!k->state) {
+        delete k;
+        return api->CreateStatus(ORT_RUNTIME_EXCEPTION, "onnx_rnn.LSTM: cannot create the CUDA kernel state");
+      }
+    }
     *kernel = k;
     return nullptr;
   } catch (const std::exception& e) {
@@ -107,10 +119,15 @@ OrtStatus* ORT_API_CALL create_kernel(const OrtCustomOp* op, const OrtApi* api, 
 
 OrtStatus* ORT_API_CALL compute(void* kernel, OrtKernelContext* ctx) noexcept {
   const auto* k = static_cast<const LstmKernel*>(kernel);
+  if (k->cuda) return k->cuda->compute(k->state, g_api, ctx, &k->attrs);
   return k->compute(g_api, ctx, k->attrs);
 }
 
-void ORT_API_CALL destroy_kernel(void* kernel) noexcept { delete static_cast<LstmKernel*>(kernel); }
+void ORT_API_CALL destroy_kernel(void* kernel) noexcept {
+  auto* k = static_cast<LstmKernel*>(kernel);
+  if (k && k->cuda && k->state) k->cuda->destroy(k->state);
+  delete k;
+}
 
 const char* ORT_API_CALL op_name(const OrtCustomOp*) noexcept { return "LSTM"; }
 const char* ORT_API_CALL op_ep(const OrtCustomOp* op) noexcept { return self(op)->ep; }
@@ -137,7 +154,8 @@ int ORT_API_CALL variadic_homogeneity(const OrtCustomOp*) noexcept { return 1; }
 int ORT_API_CALL start_version(const OrtCustomOp*) noexcept { return 1; }
 int ORT_API_CALL end_version(const OrtCustomOp*) noexcept { return INT_MAX; }
 
-LstmOp make_op(const char* ep, ONNXTensorElementDataType type, ComputeFn fn) {
+LstmOp make_op(const char* ep, ONNXTensorElementDataType type, ComputeFn fn,
+               const OnnxRnnCudaKernels* cuda = nullptr) {
   LstmOp op;
   std::memset(static_cast<OrtCustomOp*>(&op), 0, sizeof(OrtCustomOp));
   op.version = ORT_API_VERSION;
@@ -169,15 +187,28 @@ LstmOp make_op(const char* ep, ONNXTensorElementDataType type, ComputeFn fn) {
   op.ep = ep;
   op.float_type = type;
   op.compute = fn;
+  op.cuda = cuda;
   return op;
+}
+
+constexpr const char* kCpu = "CPUExecutionProvider";
+constexpr const char* kCuda = "CUDAExecutionProvider";
+
+std::vector<LstmOp> make_ops() {
+  std::vector<LstmOp> all = {
+      make_op(kCpu, ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT, &lstm_compute_cpu<float>),
+      make_op(kCpu, ONNX_TENSOR_ELEMENT_DATA_TYPE_DOUBLE, &lstm_compute_cpu<double>),
+  };
+  if (const OnnxRnnCudaKernels* cuda = cuda_kernels()) {
+    for (int k = 0; k < cuda->num_float_types; ++k)
+      all.push_back(make_op(kCuda, static_cast<ONNXTensorElementDataType>(cuda->float_types[k]), nullptr, cuda));
+  }
+  return all;
 }
 
 // The ops live for the whole process: sessions keep pointers to them.
 std::vector<LstmOp>& ops() {
-  static std::vector<LstmOp> all = {
-      make_op("CPUExecutionProvider", ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT, &lstm_compute_cpu<float>),
-      make_op("CPUExecutionProvider", ONNX_TENSOR_ELEMENT_DATA_TYPE_DOUBLE, &lstm_compute_cpu<double>),
-  };
+  static std::vector<LstmOp> all = make_ops();
   return all;
 }
 
@@ -215,4 +246,14 @@ RegisterCustomOps(OrtSessionOptions* options, const OrtApiBase* api_base) {
   } catch (...) {
     return api->CreateStatus(ORT_FAIL, "onnx_rnn: RegisterCustomOps failed");
   }
+}
+
+// The execution providers this plugin has kernels for, comma-separated (what RegisterCustomOps registers).
+extern "C" __attribute__((visibility("default"))) const char* OnnxRnnPluginProviders(void) {
+  return onnx_rnn::cuda_kernels() ? "CPUExecutionProvider,CUDAExecutionProvider" : "CPUExecutionProvider";
+}
+
+// Why the CUDA kernels are or are not served: "loaded <path>", "not built: ...", "cannot load <path>: ...".
+extern "C" __attribute__((visibility("default"))) const char* OnnxRnnPluginCudaStatus(void) {
+  return onnx_rnn::cuda_status();
 }
