@@ -33,6 +33,10 @@ PARAM_HINTS = ("__lr_mult__", "__wd_mult__", "__init__", "__storage_type__")
 
 InputShape = Sequence["int | str | None"]
 
+#: Ops whose second input is a training label, unused at inference.
+LABEL_OPS = {"SoftmaxOutput", "Softmax", "LinearRegressionOutput", "LogisticRegressionOutput",
+             "MAERegressionOutput"}
+
 
 @dataclass
 class Checkpoint:
@@ -216,11 +220,22 @@ class Converter:
     # ------------------------------------------------------------ ranks of inputs
 
     def _infer_ranks(self, nodes: list[Node]) -> dict[tuple[int, int], int]:
+        if self.input_shapes:  # the user's shapes must fit what the graph says about those inputs
+            free = self._infer_ranks_from(nodes, use_given=False, weak=False)
+            for node in nodes:
+                given = self.input_shapes.get(node.name)
+                rank = free.get((node.index, 0))
+                if node.is_variable and given is not None and rank is not None and rank != len(given):
+                    raise OnnxRnnError(f"input {node.name!r} is given {len(given)} dimensions, but the graph uses "
+                                       f"it with {rank}")
+        return self._infer_ranks_from(nodes, use_given=True, weak=True)
+
+    def _infer_ranks_from(self, nodes: list[Node], use_given: bool, weak: bool) -> dict[tuple[int, int], int]:
         ranks: dict[tuple[int, int], int] = {}
         for node in nodes:
             if node.is_variable:
                 array = self._param(node)
-                shape = self.input_shapes.get(node.name)
+                shape = self.input_shapes.get(node.name) if use_given else None
                 if array is not None:
                     ranks[(node.index, 0)] = array.ndim
                 elif shape is not None:
@@ -232,7 +247,7 @@ class Converter:
                         pass
         ops = [n for n in nodes if not n.is_variable]
         self._propagate_ranks(ops, ranks, weak=False)
-        if self._propagate_ranks(ops, ranks, weak=True):  # guesses only where nothing else decided
+        if weak and self._propagate_ranks(ops, ranks, weak=True):  # guesses only where nothing else decided
             self._propagate_ranks(ops, ranks, weak=False)
         return ranks
 
@@ -351,12 +366,20 @@ class Converter:
             ctx.b.add_output(name, value.dtype, None if value.shape is None else self._dims(value.shape))
 
     def _declare_inputs(self) -> None:
+        """Every input the heads depend on, in the symbol's order; labels of *Output ops are left out
+        (they only matter in training)."""
         b = self.ctx.b
+        consumers = self.symbol.consumers()
         for nid in self.symbol.arg_nodes:
             node = self.symbol.nodes[nid]
             value = self.ctx.used_inputs.get(node.name)
             if value is None:
-                continue
+                value = self.values.get((nid, 0))
+                if value is None or value.input is None:
+                    continue  # unreachable from the heads, or a parameter
+                uses = consumers.get((nid, 0), [])
+                if uses and all(self.symbol.nodes[c].op in LABEL_OPS and pos == 1 for c, pos in uses):
+                    continue
             shape = None if value.shape is None else self._dims(value.shape)
             b.inputs.append(helper.make_tensor_value_info(node.name, np_to_onnx_dtype(value.dtype), shape))
 

@@ -53,6 +53,9 @@ FLAG_OF_DTYPE = {np.dtype(name): flag for flag, name in DTYPE_FLAGS.items() if n
 
 #: Any legacy (V0) ndim above this is taken for a corrupt or foreign file, not a real array.
 MAX_NDIM = 32
+#: No real array has more elements than this, even counting a zero-sized dimension as 1 (NumPy would
+#: refuse such shapes, and a corrupt header should say so rather than fail deep inside NumPy).
+MAX_ELEMENTS = 2 ** 48
 #: Devices MXNet writes: 1 cpu, 2 gpu, 3 cpu_pinned, 5 cpu_shared.
 DEVICE_TYPES = {1, 2, 3, 5}
 
@@ -65,11 +68,11 @@ class NDArrayList:
     names: list[str] | None
 
     def as_dict(self, source: str = "the file") -> dict[str, np.ndarray | None]:
-        if self.names is None:
+        if self.names is None and self.arrays:
             raise OnnxRnnError(f"{source} holds {len(self.arrays)} unnamed arrays; expected named parameters "
                                "('arg:NAME' / 'aux:NAME'), as save_checkpoint and HybridBlock.export write them")
         out: dict[str, np.ndarray | None] = {}
-        for name, array in zip(self.names, self.arrays):
+        for name, array in zip(self.names or [], self.arrays):
             if name in out:
                 raise OnnxRnnError(f"{source} holds the parameter name {name!r} twice")
             out[name] = array
@@ -121,7 +124,9 @@ def _shape(r: _Reader, what: str, magic: int) -> tuple[int, ...] | None:
     """One shape; None for an unknown dimension count or unknown dimension (NumPy-semantics "none")."""
     if magic not in ARRAY_MAGICS:  # V0: the magic word was ndim, dims are uint32
         ndim = magic
-        return tuple(struct.unpack(f"<{ndim}I", r.take(4 * ndim, f"{what} dimensions")))
+        dims = tuple(struct.unpack(f"<{ndim}I", r.take(4 * ndim, f"{what} dimensions")))
+        _check_size(r, what, dims)
+        return dims
     ndim = r.i32(f"{what} ndim")
     if ndim == -1 and magic == V3_MAGIC:
         return None
@@ -132,7 +137,16 @@ def _shape(r: _Reader, what: str, magic: int) -> tuple[int, ...] | None:
         return None
     if any(d < 0 for d in dims):
         raise r.fail(f"{what} {tuple(dims)} has a negative dimension")
+    _check_size(r, what, dims)
     return tuple(dims)
+
+
+def _check_size(r: _Reader, what: str, dims: tuple[int, ...]) -> None:
+    size = 1
+    for d in dims:
+        size *= max(d, 1)
+    if size > MAX_ELEMENTS:
+        raise r.fail(f"{what} {tuple(dims)} is impossibly large (over 2**48 elements)")
 
 
 def _dtype(r: _Reader, what: str) -> str:

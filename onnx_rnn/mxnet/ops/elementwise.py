@@ -37,6 +37,18 @@ def _round_half_away(ctx: Context, t: str, dtype: np.dtype) -> str:
     return ctx.emit("Mul", [ctx.emit("Sign", [t]), magnitude])
 
 
+def _rint(ctx: Context, t: str, dtype: np.dtype) -> str:
+    """MXNet's rint: the nearer of floor and ceil, halves going to floor (not ONNX Round's half-to-even)."""
+    lower, upper = ctx.emit("Floor", [t]), ctx.emit("Ceil", [t])
+    nearer_lower = ctx.emit("LessOrEqual", [ctx.emit("Sub", [t, lower]), ctx.emit("Sub", [upper, t])])
+    return ctx.emit("Where", [nearer_lower, lower, upper])
+
+
+def _rint_np(x: np.ndarray) -> np.ndarray:
+    lower, upper = np.floor(x), np.ceil(x)
+    return np.where(x - lower <= upper - x, lower, upper)
+
+
 def _trunc(ctx: Context, t: str, dtype: np.dtype) -> str:
     return ctx.emit("Mul", [ctx.emit("Sign", [t]), ctx.emit("Floor", [ctx.emit("Abs", [t])])])
 
@@ -90,7 +102,7 @@ UNARY: dict[str, tuple[Emit, Callable[[np.ndarray], np.ndarray] | None]] = {
     "floor": (_simple("Floor"), np.floor),
     "ceil": (_simple("Ceil"), np.ceil),
     "sign": (_simple("Sign"), np.sign),
-    "rint": (_simple("Round"), np.rint),
+    "rint": (_rint, _rint_np),
     "round": (_round_half_away, lambda x: np.sign(x) * np.floor(np.abs(x) + 0.5)),
     "fix": (_trunc, np.trunc),
     "trunc": (_trunc, np.trunc),
