@@ -558,3 +558,26 @@ def test_opsets(tmp_path: Path, opset: int) -> None:
     np.testing.assert_allclose(got[0], x[:, 0])
     np.testing.assert_allclose(got[1], x.max(1))
     np.testing.assert_allclose(got[2], x.sum(2), rtol=1e-5)
+
+
+@pytest.mark.parametrize("dtype, tol", [(np.float64, 1e-6), (np.float16, 2e-3)])  # float64 LSTM: float32 inside
+def test_float64_and_float16_models(tmp_path: Path, dtype, tol: float) -> None:
+    """Inputs take the parameters' dtype (as MXNet's type inference gives them); float16 within its precision."""
+    from onnx_rnn.spec import RNNSpec  # noqa: PLC0415
+
+    H, I = 4, 3
+    params = (0.3 * RNG.standard_normal(RNNSpec(mode="lstm", state_size=H).param_count(I))).astype(dtype)
+    w = RNG.standard_normal((2, H)).astype(dtype)
+    b = SymbolBuilder()
+    zeros = [b.op("_zeros", shape=(1, 0, H), dtype=np.dtype(dtype).name) for _ in range(2)]
+    out = b.op("RNN", b.var("data"), b.var("p", params), *zeros, mode="lstm", state_size=H)
+    head = b.op("FullyConnected", out, b.var("w", w), num_hidden=2, no_bias=True, flatten=False)
+    symbol, params_path = b.write(tmp_path, [head])
+    model = convert_checkpoint(symbol, params_path)
+    assert model.graph.input[0].type.tensor_type.elem_type == onnx.helper.np_dtype_to_tensor_dtype(np.dtype(dtype))
+    x = RNG.standard_normal((5, 2, I)).astype(dtype)
+    (got,) = session(model).run(None, {"data": x})
+    assert got.dtype == dtype
+    want = reference.rnn(x.astype(np.float64), params.astype(np.float64), mode="lstm", state_size=H)[0] @ \
+        w.T.astype(np.float64)
+    np.testing.assert_allclose(got.astype(np.float64), want, rtol=tol, atol=tol)

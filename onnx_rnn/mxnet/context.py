@@ -150,16 +150,6 @@ class Context:
         stop = axis + 1 if axis != -1 else 2 ** 62
         return self.emit("Slice", [self.shape_of(v), self.i64([axis]), self.i64([stop])])
 
-    def dims(self, v: Value, start: int, stop: int | None = None) -> str:
-        """Dimensions ``start:stop`` of ``v`` as an int64 vector."""
-        if v.shape is not None:
-            part = v.shape[start:stop]
-            picked = range(len(v.shape))[start:stop]
-            if all(isinstance(d, int) for d in part) and not any(i in v.bcast for i in picked):
-                return self.i64(list(part))  # type: ignore[arg-type]
-        stop_v = 2 ** 62 if stop is None else stop
-        return self.emit("Slice", [self.shape_of(v), self.i64([start]), self.i64([stop_v])])
-
     def shape_vector(self, parts: Sequence[int | str]) -> str:
         """Concatenate ints and int64 vectors (tensor names) into one int64 shape vector."""
         if all(isinstance(p, int) for p in parts):

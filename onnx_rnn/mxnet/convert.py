@@ -88,6 +88,8 @@ class Converter:
         self.ctx = Context(GraphBuilder(opset), backend)
         self.values: dict[tuple[int, int], Value] = {}
         self.n_out: dict[int, int] = {}
+        self._dim_names: dict[int, str] = {}  # id(SymDim class representative) -> dim_param
+        self._named_dims: dict[str, SymDim] = {}  # --input-shape names
 
     # ------------------------------------------------------------ driver
 
@@ -198,8 +200,11 @@ class Converter:
         for i, d in enumerate(given):
             if d is None or isinstance(d, str) or (isinstance(d, int) and d < 0):
                 dims.append(SymDim(node.name, i))
-                if isinstance(d, str):
-                    self.ctx.set_role(dims[-1], d)  # the user's name for this dimension
+                if isinstance(d, str):  # the user's name: equal names are one dimension
+                    if d in self._named_dims:
+                        self.ctx.unify(self._named_dims[d], dims[-1])
+                    self._named_dims.setdefault(d, dims[-1])
+                    self.ctx.set_role(dims[-1], d)
             elif isinstance(d, (int, np.integer)) and not isinstance(d, bool):
                 dims.append(int(d))
             else:
@@ -395,21 +400,16 @@ class Converter:
                 out.append(self._dim_name(root, role))
         return out
 
-    _names_by_root: dict
-    _used_dim_names: set
-
     def _dim_name(self, root: SymDim, role: str | None) -> str:
-        if not hasattr(self, "_names_by_root"):
-            self._names_by_root, self._used_dim_names = {}, set()
+        """One dim_param per class of equal dimensions: its role (batch, time, a user's name) or input/axis."""
         key = id(root)
-        if key not in self._names_by_root:
+        if key not in self._dim_names:
             base = role or f"{root.input}_dim{root.axis}"
             name, k = base, 2
-            while name in self._used_dim_names:
+            while name in self._dim_names.values():
                 name, k = f"{base}_{k}", k + 1
-            self._used_dim_names.add(name)
-            self._names_by_root[key] = name
-        return self._names_by_root[key]
+            self._dim_names[key] = name
+        return self._dim_names[key]
 
 
 def _graph_name(name: str) -> str:

@@ -5,7 +5,7 @@ from typing import Sequence
 
 import numpy as np
 
-from ..context import Context, DimT, SymDim, Value, const_value
+from ..context import Context, DimT, Value, const_value
 
 
 def norm_axis(ctx: Context, axis: int, rank: int | None, what: str = "axis", extra: int = 0) -> int:

@@ -10,7 +10,7 @@ import numpy as np
 from ...export.builder import np_to_onnx_dtype
 from ..context import Context, Value, const_value, is_float
 from ..symbol import Attrs
-from . import broadcast, first_back, fixed, no_back, register, same, same_back
+from . import broadcast, first_back, no_back, register, same_back
 from .common import all_const, as_dtype, broadcast_shapes, common_dtype, norm_axis
 
 # ---------------------------------------------------------------- unary
@@ -600,4 +600,3 @@ def _register_arg(name: str, op_type: str) -> None:
 _register_arg("argmax", "ArgMax")
 _register_arg("argmin", "ArgMin")
 
-__all__ = ["binary", "fixed", "same"]

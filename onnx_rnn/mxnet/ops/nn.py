@@ -209,4 +209,3 @@ def batch_dot(ctx: Context, attrs: Attrs, ins: list[Value]) -> list[Value]:
     return [ctx.value(ctx.emit("MatMul", [tensors[0], ctx.cast(tensors[1], b.dtype, a.dtype)]), a.dtype, shape)]
 
 
-__all__ = ["no_back"]

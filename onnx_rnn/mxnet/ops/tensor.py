@@ -11,7 +11,7 @@ from onnx import numpy_helper
 
 from ..context import Context, DimT, SymDim, Value, const_value
 from ..symbol import Attrs
-from . import first_back, fixed, no_back, register, same, same_back, shifted, shifted_back
+from . import first_back, fixed, no_back, register, same_back, shifted, shifted_back
 from .common import all_const, norm_axis, show_shape
 
 INT64_MAX = 2 ** 63 - 1
@@ -665,4 +665,3 @@ def ones_like(ctx: Context, attrs: Attrs, ins: list[Value]) -> list[Value]:
     return [_filled_like(ctx, ins[0], 1.0)]
 
 
-__all__ = ["concat_values", "gather_indices", "plan_reshape", "same"]
