@@ -81,6 +81,7 @@ class Context:
         self._bound: dict[SymDim, int] = {}
         self._role: dict[SymDim, str] = {}
         self._shape_cache: dict[str, str] = {}
+        self._derived: dict[tuple[int, str], str] = {}
         self._scalars: dict[tuple[str, str], str] = {}
 
     # ------------------------------------------------------------ errors and names
@@ -104,6 +105,14 @@ class Context:
         if v.input is not None:
             self.used_inputs[v.input] = v
         return v.tensor
+
+    def derived_const(self, v: Value, key: str, make) -> str:
+        """An initializer computed from constant ``v`` (e.g. a transposed weight), made once per value: an
+        unrolled cell uses the same weight at every step."""
+        cache_key = (id(v), key)
+        if cache_key not in self._derived:
+            self._derived[cache_key] = self.b.initializer(np.ascontiguousarray(make(v.const)), self.hint(key))
+        return self._derived[cache_key]
 
     def emit(self, op_type: str, inputs: Sequence[str | None], n_outputs: int = 1, **attrs) -> str:
         return self.b.node(op_type, list(inputs), n_outputs, **attrs)[0]

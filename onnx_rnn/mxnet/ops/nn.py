@@ -87,7 +87,7 @@ def fully_connected(ctx: Context, attrs: Attrs, ins: list[Value]) -> list[Value]
         return [const_value(np.asarray(result, dtype=dtype), bcast)]
 
     xt = as_dtype(ctx, x, dtype)
-    wt = ctx.t(const_value(np.ascontiguousarray(w.const.T))) if w.const is not None else \
+    wt = ctx.derived_const(w, "weight_t", np.transpose) if w.const is not None else \
         ctx.emit("Transpose", [ctx.t(w)], perm=[1, 0])
     if flatten and rank != 2:
         xt = ctx.emit("Flatten", [xt], axis=1)
@@ -183,7 +183,7 @@ def dot(ctx: Context, attrs: Attrs, ins: list[Value]) -> list[Value]:
                        "second input (and a 2-D first input when transposing it)")
     at = ctx.emit("Transpose", [ctx.t(a)], perm=[1, 0]) if ta else ctx.t(a)
     if b.const is not None and tb:
-        bt = ctx.t(const_value(np.ascontiguousarray(b.const.T)))
+        bt = ctx.derived_const(b, "weight_t", np.transpose)
     else:
         bt = ctx.emit("Transpose", [ctx.t(b)], perm=[1, 0]) if tb else ctx.t(b)
     a_shape = None if a.shape is None else (tuple(reversed(a.shape)) if ta else a.shape)
