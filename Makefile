@@ -19,7 +19,7 @@ $(PY):
 # ONNX Runtime's C/C++ headers and Eigen come from Debian packages (the onnxruntime wheel ships no headers);
 # the plugin is compiled by `pip install .` (scikit-build-core + CMake) into the installed package. Where nvcc
 # exists, cuBLAS comes from PyPI (nvidia-cublas) and the CUDA kernel must compile (ONNX_RNN_CUDA=ON), so a CUDA
-# compile error fails `make test` and CI (custom_ops/README.md, "CUDA").
+# compile error fails `make test` and CI (custom_ops/CUDA.md).
 HAVE_NVCC := $(shell command -v nvcc)
 $(STAMP): $(SOURCES) | $(PY)
 	bash tools/fetch_ort_headers.sh

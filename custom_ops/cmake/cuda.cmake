@@ -65,10 +65,9 @@ function(_onnx_rnn_find_cuda)
                HINTS ${_hints} PATH_SUFFIXES lib lib64 NO_DEFAULT_PATH)
   find_library(CUBLAS_LIBRARY NAMES cublas libcublas.so.13 libcublas.so.12)
   if(NOT CUBLAS_INCLUDE_DIR OR NOT CUBLAS_LIBRARY)
-    set(_onnx_rnn_cuda_missing
-        "cuBLAS not found (headers: '${CUBLAS_INCLUDE_DIR}', library: '${CUBLAS_LIBRARY}'); `pip install nvidia-cublas` "
-        "into the building Python or pass -DCUBLAS_ROOT=<dir with include/ and lib/>"
-        PARENT_SCOPE)
+    set(_why "cuBLAS not found (headers: '${CUBLAS_INCLUDE_DIR}', library: '${CUBLAS_LIBRARY}'); ")
+    string(APPEND _why "`pip install nvidia-cublas` into the building Python or pass -DCUBLAS_ROOT=<dir with include/ and lib/>")
+    set(_onnx_rnn_cuda_missing "${_why}" PARENT_SCOPE)
   endif()
 endfunction()
 

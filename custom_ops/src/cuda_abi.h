@@ -1,5 +1,5 @@
 // The interface between the plugin (libonnx_rnn_ops.so) and its optional CUDA kernel library
-// (libonnx_rnn_ops_cuda.so), which the plugin dlopen()s from its own directory. See custom_ops/README.md.
+// (libonnx_rnn_ops_cuda.so), which the plugin dlopen()s from its own directory. See custom_ops/CUDA.md.
 //
 // Both libraries come from one build of this source tree; the ABI version only guards against a stale CUDA
 // library left beside a newer plugin. No CUDA header is included here: the plugin itself never depends on CUDA.

@@ -1,5 +1,5 @@
 // CUDA kernel of onnx_rnn::LSTM (docs/custom_op.md): float32, and float16 with float32 accumulation.
-// Built into libonnx_rnn_ops_cuda.so, which the plugin dlopen()s (cuda_abi.h, custom_ops/README.md "CUDA").
+// Built into libonnx_rnn_ops_cuda.so, which the plugin dlopen()s (cuda_abi.h, custom_ops/CUDA.md).
 //
 // Per layer direction, everything enqueued on the stream ONNX Runtime gives the kernel (no host sync):
 //   1. XW = X (T*N, I) W^T                      one cuBLAS GEMM for all time steps (float output)
@@ -24,6 +24,7 @@
 #include <mutex>
 #include <new>
 #include <string>
+#include <vector>
 
 #include "cuda_abi.h"
 #include "lstm_params.h"
@@ -288,7 +289,9 @@ OrtStatus* get_output(const OrtApi* api, OrtKernelContext* ctx, size_t count, si
 // Device scratch from ORT's allocator, returned (and the allocator released) on every exit path.
 class Scratch {
  public:
-  Scratch(const OrtApi* api) : api_(api) {}
+  explicit Scratch(const OrtApi* api) : api_(api) {}
+  Scratch(const Scratch&) = delete;
+  Scratch& operator=(const Scratch&) = delete;
   ~Scratch() {
     if (alloc_) {
       if (base_) alloc_->Free(alloc_, base_);
