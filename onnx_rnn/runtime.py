@@ -80,8 +80,9 @@ def InferenceSession(  # noqa: N802 (mirrors onnxruntime.InferenceSession)
         options.register_custom_ops_library(library_path())
     elif needs_plugin(model):
         library_path()  # raises with the explanation
+    chosen = _providers(providers)
     try:
-        return ort.InferenceSession(model_bytes, sess_options=options, providers=_providers(providers))
+        return ort.InferenceSession(model_bytes, sess_options=options, providers=chosen)
     except Exception as error:  # onnxruntime raises its own exception types
         raise OnnxRnnError(f"ONNX Runtime could not load the model: {_one_line(error)}") from error
 
@@ -109,6 +110,17 @@ def plugin_providers() -> list[str]:
         return ["CPUExecutionProvider"]
     query.restype = ctypes.c_char_p
     return query().decode().split(",")
+
+
+def plugin_cuda_status() -> str:
+    """Why the plugin does or does not serve CUDA ("loaded ...", "not built: ...", "cannot load ...")."""
+    import ctypes  # noqa: PLC0415
+
+    query = getattr(ctypes.CDLL(library_path()), "OnnxRnnPluginCudaStatus", None)
+    if query is None:
+        return "unknown (the library does not report it)"
+    query.restype = ctypes.c_char_p
+    return query().decode()
 
 
 def _providers(providers: Sequence[str] | None) -> list[str]:
