@@ -211,3 +211,11 @@ def test_json_with_wrong_node_reference(tmp_path: Path) -> None:
     (tmp_path / "x-symbol.json").write_text(json.dumps(doc))
     with pytest.raises(OnnxRnnError, match="refers to node .*nodes must come after their inputs"):
         convert_checkpoint(tmp_path / "x-symbol.json", params)
+
+
+def test_wrong_number_of_inputs(tmp_path: Path) -> None:
+    b = SymbolBuilder()
+    out = b.op("elemwise_add", b.var("data"), name="add0")
+    symbol, params = b.write(tmp_path, [out])
+    with pytest.raises(OnnxRnnError, match="elemwise_add node 'add0': has 1 inputs; expected 2"):
+        convert_checkpoint(symbol, params, input_shapes={"data": (2,)})

@@ -5,6 +5,8 @@ The property: any bytes either parse or raise OnnxRnnError (never another except
 """
 from __future__ import annotations
 
+import copy
+import json
 import struct
 from pathlib import Path
 
@@ -14,8 +16,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from onnx_rnn.errors import OnnxRnnError
+from onnx_rnn.mxnet import parse_symbol, supported_ops
+from onnx_rnn.mxnet.convert import Checkpoint, convert_checkpoint
 from onnx_rnn.mxnet.ndarray_file import (
-    LIST_MAGIC, V1_MAGIC, V2_MAGIC, V3_MAGIC, NDArrayList, dump_ndarray_list, parse_ndarray_list,
+    LIST_MAGIC, V1_MAGIC, V2_MAGIC, V3_MAGIC, NDArrayList, dump_ndarray_list, load_params, parse_ndarray_list,
+    split_arg_aux,
 )
 
 REGRESSIONS = sorted((Path(__file__).parent / "fuzz_regressions").glob("*.params"))
@@ -95,3 +100,44 @@ def test_structured_headers(magic, stype, dims, device, flag, payload, names) ->
     body = head + struct.pack("<iii", device, 0, flag if -(2 ** 31) <= flag < 2 ** 31 else 0) + payload
     tail = struct.pack("<Q", names) + b"".join(struct.pack("<Q", 1) + b"x" for _ in range(names))
     parses_or_refuses(struct.pack("<QQQ", LIST_MAGIC, 0, 1) + body + tail)
+
+
+# ---------------------------------------------------------------- symbols with damaged attributes and wiring
+
+MODELS = Path(__file__).resolve().parent.parent / "models"
+ATTR_VALUES = ["0", "1", "-1", "2", "None", "True", "False", "()", "(0,)", "(-1, 0)", "(2, 3)", "(-4, -1, -1)",
+               "1e300", "nan", "-inf", "abc", "", "[1,", "(1, None)", "float64", "int8", "gru", "(0, 0, 0, 0)", "-3"]
+
+
+def _load_model(name: str):
+    return json.loads((MODELS / f"{name}-symbol.json").read_text()), \
+        split_arg_aux(load_params(MODELS / f"{name}-0000.params"))
+
+
+SYMBOL_SEEDS = {name: _load_model(name) for name in ("relu_rnn", "unrolled_cells", "bilstm_seqlen", "module_lstm")}
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(name=st.sampled_from(sorted(SYMBOL_SEEDS)), edits=st.lists(
+    st.tuples(st.integers(0, 10 ** 6), st.sampled_from(["set", "drop", "op", "rewire"]), st.integers(0, 10 ** 6)),
+    min_size=1, max_size=3))
+def test_damaged_symbols_convert_or_fail_clearly(name: str, edits) -> None:
+    """Any attribute value, op name or wiring: the converter returns a model or raises OnnxRnnError."""
+    doc, (args, aux) = SYMBOL_SEEDS[name]
+    doc = copy.deepcopy(doc)
+    ops = supported_ops()
+    for where, kind, value in edits:
+        node = doc["nodes"][where % len(doc["nodes"])]
+        attrs = node.get("attrs") or {}
+        if kind == "set" and attrs:
+            attrs[sorted(attrs)[value % len(attrs)]] = ATTR_VALUES[value % len(ATTR_VALUES)]
+        elif kind == "drop" and attrs:
+            attrs.pop(sorted(attrs)[value % len(attrs)])
+        elif kind == "op" and node["op"] != "null":
+            node["op"] = ops[value % len(ops)]
+        elif kind == "rewire" and node.get("inputs"):
+            node["inputs"][value % len(node["inputs"])] = [value % len(doc["nodes"]), value % 3, 0]
+    try:
+        convert_checkpoint(Checkpoint(parse_symbol(json.dumps(doc)), args, aux), backend="portable")
+    except OnnxRnnError:
+        pass

@@ -33,6 +33,9 @@ PARAM_HINTS = ("__lr_mult__", "__wd_mult__", "__init__", "__storage_type__")
 
 InputShape = Sequence["int | str | None"]
 
+#: More outputs than any real node has (SliceChannel over a long sequence stays far below).
+MAX_OUTPUTS = 1 << 16
+
 #: Ops whose second input is a training label, unused at inference.
 LABEL_OPS = {"SoftmaxOutput", "Softmax", "LinearRegressionOutput", "LogisticRegressionOutput",
              "MAERegressionOutput"}
@@ -267,7 +270,7 @@ class Converter:
                     n_out = self._count(node, opdef)
                     try:
                         out = opdef.rank(attrs, [ranks.get(e) for e in node.inputs], n_out)
-                    except (OnnxRnnError, IndexError, TypeError, ValueError):
+                    except (OnnxRnnError, LookupError, TypeError, ValueError, ArithmeticError):
                         continue
                     for i, r in enumerate(out[:n_out]):
                         if r is not None and r >= 0 and (node.index, i) not in ranks:
@@ -281,7 +284,7 @@ class Converter:
                 outs = [ranks.get((node.index, i)) for i in range(self._count(node, opdef))]
                 try:
                     back = rule(attrs, outs, len(node.inputs))
-                except (OnnxRnnError, IndexError, TypeError, ValueError):
+                except (OnnxRnnError, LookupError, TypeError, ValueError, ArithmeticError):
                     continue
                 for entry, r in zip(node.inputs, back):
                     if r is not None and r >= 0 and entry not in ranks:
@@ -293,11 +296,13 @@ class Converter:
         return any_change
 
     def _count(self, node: Node, opdef: OpDef) -> int:
+        """The node's number of outputs (1 where its attributes are unusable: translation reports them)."""
         if node.index not in self.n_out:
             try:
-                self.n_out[node.index] = int(opdef.n_out(Attrs(node)))
+                count = int(opdef.n_out(Attrs(node)))
             except (OnnxRnnError, TypeError, ValueError):
-                self.n_out[node.index] = 1
+                count = 1
+            self.n_out[node.index] = count if 1 <= count <= MAX_OUTPUTS else 1
         return self.n_out[node.index]
 
     # ------------------------------------------------------------ translation
@@ -307,6 +312,16 @@ class Converter:
         ctx.node = node
         opdef = OPS[node.op]
         attrs = Attrs(node)
+        try:
+            count = int(opdef.n_out(attrs))
+        except (TypeError, ValueError):
+            count = 1  # the translation names the bad attribute
+        if not 1 <= count <= MAX_OUTPUTS:
+            raise ctx.fail(f"would have {count} outputs; expected 1 to {MAX_OUTPUTS}")
+        fewest, most = opdef.arity
+        if len(node.inputs) < fewest or (most is not None and len(node.inputs) > most):
+            expected = str(fewest) if fewest == most else f"{fewest} or more" if most is None else f"{fewest} to {most}"
+            raise ctx.fail(f"has {len(node.inputs)} inputs; expected {expected}")
         inputs = []
         for pos, (src, index) in enumerate(node.inputs):
             value = self.values.get((src, index))
@@ -321,7 +336,7 @@ class Converter:
             outs = opdef.fn(ctx, attrs, inputs)
         except OnnxRnnError:
             raise
-        except (ValueError, IndexError, TypeError, ZeroDivisionError) as exc:  # malformed attributes or shapes
+        except (ValueError, LookupError, TypeError, ArithmeticError) as exc:  # malformed attributes or shapes
             raise ctx.fail(f"cannot translate: {type(exc).__name__}: {exc}") from None
         n = self._count(node, opdef)
         if len(outs) != n:

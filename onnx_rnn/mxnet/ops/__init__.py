@@ -66,6 +66,7 @@ class OpDef:
     out_names: Callable[[Attrs], Sequence[str]] | None
     bcast_ok: bool  # accepts values with placeholder (0-sized in MXNet) axes
     weak_back: BackRule | None  # a guess used only where no other rule decides (FullyConnected's 2-D data)
+    arity: tuple[int, int | None]  # (fewest, most) inputs; None: any number
 
 
 OPS: dict[str, OpDef] = {}
@@ -73,14 +74,15 @@ OPS: dict[str, OpDef] = {}
 
 def register(*names: str, rank: RankRule = same, back: BackRule = same_back,
              n_out: Callable[[Attrs], int] | int = 1, out_names: Callable[[Attrs], Sequence[str]] | None = None,
-             bcast_ok: bool = False, weak_back: BackRule | None = None) -> Callable[[Translator], Translator]:
+             bcast_ok: bool = False, weak_back: BackRule | None = None,
+             arity: tuple[int, int | None] = (1, 1)) -> Callable[[Translator], Translator]:
     count = n_out if callable(n_out) else (lambda attrs, _n=n_out: _n)
 
     def deco(fn: Translator) -> Translator:
         for name in names:
             if name in OPS:
                 raise RuntimeError(f"op {name} registered twice")
-            OPS[name] = OpDef(name, fn, rank, back, count, out_names, bcast_ok, weak_back)
+            OPS[name] = OpDef(name, fn, rank, back, count, out_names, bcast_ok, weak_back, arity)
         return fn
 
     return deco

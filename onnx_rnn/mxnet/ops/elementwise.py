@@ -170,7 +170,7 @@ def activation(ctx: Context, attrs: Attrs, ins: list[Value]) -> list[Value]:
     return [_unary(ctx, ins[0], emit, fold)]
 
 
-@register("LeakyReLU", back=first_back, bcast_ok=True)
+@register("LeakyReLU", back=first_back, bcast_ok=True, arity=(1, 2))
 def leaky_relu(ctx: Context, attrs: Attrs, ins: list[Value]) -> list[Value]:
     act = attrs.str("act_type", "leaky")
     x = ins[0]
@@ -208,7 +208,7 @@ def _identity(ctx: Context, attrs: Attrs, ins: list[Value]) -> list[Value]:
 
 
 register("_copy", "BlockGrad", "stop_gradient", "identity", "MakeLoss", "make_loss", "_identity_with_attr_like_rhs",
-         "_CrossDeviceCopy", back=first_back, bcast_ok=True)(_identity)
+         "_CrossDeviceCopy", back=first_back, bcast_ok=True, arity=(1, 2))(_identity)
 
 
 @register("Dropout", bcast_ok=True)
@@ -233,7 +233,7 @@ def cast(ctx: Context, attrs: Attrs, ins: list[Value]) -> list[Value]:
     return [_cast_value(ctx, ins[0], attrs.dtype("dtype"))]
 
 
-@register("amp_multicast", n_out=lambda a: a.int("num_outputs"), bcast_ok=True)
+@register("amp_multicast", n_out=lambda a: a.int("num_outputs"), bcast_ok=True, arity=(1, None))
 def amp_multicast(ctx: Context, attrs: Attrs, ins: list[Value]) -> list[Value]:
     """Casts all inputs to the widest float dtype among them (``cast_narrow`` picks the narrowest)."""
     floats = [v.dtype for v in ins if is_float(v.dtype)] or [np.dtype(np.float32)]
@@ -380,7 +380,8 @@ def _register_binary(key: str, names: list[str]) -> None:
             raise ctx.fail(f"expected 2 inputs, got {len(ins)}")
         return [binary(ctx, key, ins[0], ins[1])]
     elementwise = names[0].startswith("elemwise") or names[0].startswith("_")
-    register(*names, rank=broadcast, back=same_back if elementwise else no_back, bcast_ok=True)(translate)
+    register(*names, rank=broadcast, back=same_back if elementwise else no_back, bcast_ok=True,
+             arity=(2, 2))(translate)
 
 
 for _key, _names in BINARY_NAMES.items():
@@ -405,7 +406,7 @@ for _key, _names in SCALAR_NAMES.items():
     _register_scalar(_key, _names)
 
 
-@register("add_n", "ElementWiseSum", "_sum", rank=broadcast, back=same_back, bcast_ok=True)
+@register("add_n", "ElementWiseSum", "_sum", rank=broadcast, back=same_back, bcast_ok=True, arity=(1, None))
 def add_n(ctx: Context, attrs: Attrs, ins: list[Value]) -> list[Value]:
     total = ins[0]
     for v in ins[1:]:
@@ -424,7 +425,7 @@ def clip(ctx: Context, attrs: Attrs, ins: list[Value]) -> list[Value]:
 
 
 @register("where", rank=lambda a, r, n: [r[1] if len(r) > 1 else None], back=lambda a, o, n: [None, o[0], o[0]],
-          bcast_ok=True)
+          bcast_ok=True, arity=(3, 3))
 def where(ctx: Context, attrs: Attrs, ins: list[Value]) -> list[Value]:
     """where(condition, x, y); a 1-D condition picks whole rows (first axis) of x and y."""
     if len(ins) != 3:
@@ -495,7 +496,7 @@ def softmax_activation(ctx: Context, attrs: Attrs, ins: list[Value]) -> list[Val
     return [_flattened_softmax(ctx, x)]
 
 
-@register("SoftmaxOutput", "Softmax", back=first_back)
+@register("SoftmaxOutput", "Softmax", back=first_back, arity=(1, 2))
 def softmax_output(ctx: Context, attrs: Attrs, ins: list[Value]) -> list[Value]:
     """Inference: a softmax; the label input is unused."""
     x = ins[0]
@@ -507,12 +508,12 @@ def softmax_output(ctx: Context, attrs: Attrs, ins: list[Value]) -> list[Value]:
     return [_flattened_softmax(ctx, x)]
 
 
-@register("LogisticRegressionOutput", back=first_back, bcast_ok=True)
+@register("LogisticRegressionOutput", back=first_back, bcast_ok=True, arity=(1, 2))
 def logistic_regression_output(ctx: Context, attrs: Attrs, ins: list[Value]) -> list[Value]:
     return [_unary(ctx, ins[0], _simple("Sigmoid"), _sigmoid_np)]
 
 
-@register("LinearRegressionOutput", "MAERegressionOutput", back=first_back, bcast_ok=True)
+@register("LinearRegressionOutput", "MAERegressionOutput", back=first_back, bcast_ok=True, arity=(1, 2))
 def regression_output(ctx: Context, attrs: Attrs, ins: list[Value]) -> list[Value]:
     return [ins[0]]
 

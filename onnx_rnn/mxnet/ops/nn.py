@@ -10,7 +10,7 @@ from .common import as_dtype, norm_axis, show_shape
 from .tensor import gather_indices
 
 
-@register("Embedding", rank=shifted(1), back=shifted_back(1))
+@register("Embedding", rank=shifted(1), back=shifted_back(1), arity=(2, 2))
 def embedding(ctx: Context, attrs: Attrs, ins: list[Value]) -> list[Value]:
     """Rows of the weight; indices (floats in MXNet) are truncated and clipped to [0, input_dim - 1]."""
     if len(ins) != 2:
@@ -36,7 +36,7 @@ def _fc_back(attrs: Attrs, out, n_in):
     return [first, 2, 1][:n_in]
 
 
-@register("FullyConnected", rank=_fc_rank, back=_fc_back, bcast_ok=True,
+@register("FullyConnected", rank=_fc_rank, back=_fc_back, bcast_ok=True, arity=(2, 3),
           weak_back=lambda a, o, n: [2, 2, 1][:n])
 def fully_connected(ctx: Context, attrs: Attrs, ins: list[Value]) -> list[Value]:
     num_hidden = attrs.int("num_hidden")
@@ -106,7 +106,7 @@ def _broadcast_param(ctx: Context, v: Value, axis: int, rank: int, dtype: np.dty
     return ctx.emit("Reshape", [t, ctx.i64([-1] + [1] * tail)]) if tail else t
 
 
-@register("BatchNorm", back=first_back, n_out=lambda a: 3 if a.bool("output_mean_var") else 1,
+@register("BatchNorm", back=first_back, n_out=lambda a: 3 if a.bool("output_mean_var") else 1, arity=(5, 5),
           out_names=lambda a: ["output", "mean", "var"])
 def batch_norm(ctx: Context, attrs: Attrs, ins: list[Value]) -> list[Value]:
     """Inference: normalise with the moving statistics (aux params); fix_gamma (the default) uses gamma = 1."""
@@ -140,7 +140,7 @@ def batch_norm(ctx: Context, attrs: Attrs, ins: list[Value]) -> list[Value]:
     return outs
 
 
-@register("LayerNorm", back=first_back, n_out=lambda a: 3 if a.bool("output_mean_var") else 1,
+@register("LayerNorm", back=first_back, n_out=lambda a: 3 if a.bool("output_mean_var") else 1, arity=(3, 3),
           out_names=lambda a: ["output", "mean", "std"])
 def layer_norm(ctx: Context, attrs: Attrs, ins: list[Value]) -> list[Value]:
     if len(ins) != 3:
@@ -170,7 +170,7 @@ def _dot_rank(attrs: Attrs, ranks, n_out):
     return [None if a is None or b is None else a + b - 2]
 
 
-@register("dot", rank=_dot_rank, back=no_back)
+@register("dot", rank=_dot_rank, back=no_back, arity=(2, 2))
 def dot(ctx: Context, attrs: Attrs, ins: list[Value]) -> list[Value]:
     """MXNet's dot contracts a's last axis with b's first (a tensordot); b must be 2-D here."""
     a, b = ins
@@ -193,7 +193,7 @@ def dot(ctx: Context, attrs: Attrs, ins: list[Value]) -> list[Value]:
     return [ctx.value(ctx.emit("MatMul", [at, ctx.cast(bt, b.dtype, dtype)]), dtype, shape)]
 
 
-@register("batch_dot", rank=fixed(3), back=lambda a, o, n: [3, 3])
+@register("batch_dot", rank=fixed(3), back=lambda a, o, n: [3, 3], arity=(2, 2))
 def batch_dot(ctx: Context, attrs: Attrs, ins: list[Value]) -> list[Value]:
     a, b = ins
     ctx.require_no_bcast(a)

@@ -9,15 +9,22 @@ from ...spec import RNNSpec
 from ..context import Context, Value, const_value
 from ..symbol import Attrs
 from . import register
-from .common import show_shape
+from .common import norm_axis, show_shape
 from .tensor import concat_values
 
 
+BOOL_ATTRS = ("bidirectional", "state_outputs", "lstm_state_clip_nan", "use_sequence_length")
+
+
 def _spec(ctx: Context, attrs: Attrs) -> RNNSpec:
+    for key in BOOL_ATTRS:  # typed here: RNNSpec takes any value for these flags
+        attrs.bool(key)
     try:
         return RNNSpec.from_mxnet_attrs(attrs.raw)
     except OnnxRnnError as exc:
         raise ctx.fail(str(exc)) from None
+    except (ValueError, TypeError) as exc:
+        raise ctx.fail(f"unusable RNN attributes {dict(attrs.raw)}: {exc}") from None
 
 
 def _n_out(attrs: Attrs) -> int:
@@ -30,7 +37,7 @@ def _rnn_back(attrs: Attrs, out, n_in):
     return [3, 1, 3, 3, 1][:n_in] if attrs.str("mode", "") == "lstm" else [3, 1, 3, 1][:n_in]
 
 
-@register("RNN", rank=lambda a, r, n: [3] * n, back=_rnn_back, n_out=_n_out,
+@register("RNN", rank=lambda a, r, n: [3] * n, back=_rnn_back, n_out=_n_out, arity=(3, 5),
           out_names=lambda a: ["output", "state_output", "statecell_output"], bcast_ok=True)
 def rnn(ctx: Context, attrs: Attrs, ins: list[Value]) -> list[Value]:
     spec = _spec(ctx, attrs)
@@ -114,11 +121,12 @@ def rnn(ctx: Context, attrs: Attrs, ins: list[Value]) -> list[Value]:
     return outs
 
 
-@register("_rnn_param_concat", rank=lambda a, r, n: [1], back=lambda a, o, n: [None] * n)
+@register("_rnn_param_concat", rank=lambda a, r, n: [1], back=lambda a, o, n: [None] * n, arity=(1, None))
 def rnn_param_concat(ctx: Context, attrs: Attrs, ins: list[Value]) -> list[Value]:
     """Gluon joins its per-layer weights (each reshaped to 1-D) into the operator's flat vector."""
     dim = attrs.int("dim", 0)
     if all(v.const is not None for v in ins):
+        dim = norm_axis(ctx, dim, ins[0].rank, "dim")
         arrays = [v.const for v in ins]
         dtypes = {a.dtype for a in arrays}
         if len(dtypes) != 1:

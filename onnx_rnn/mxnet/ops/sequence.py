@@ -34,7 +34,7 @@ def _batch_dim(ctx: Context, data: Value, axis: int, lengths: Value | None) -> N
         ctx.unify(data.shape[1 - axis], lengths.shape[0])
 
 
-@register("SequenceMask", back=lambda a, o, n: [o[0], 1][:n])
+@register("SequenceMask", back=lambda a, o, n: [o[0], 1][:n], arity=(1, 2))
 def sequence_mask(ctx: Context, attrs: Attrs, ins: list[Value]) -> list[Value]:
     data = ins[0]
     lengths = _lengths(ctx, attrs, ins)
@@ -59,7 +59,8 @@ def sequence_mask(ctx: Context, attrs: Attrs, ins: list[Value]) -> list[Value]:
     return [ctx.value(ctx.emit("Where", [mask, ctx.t(data), value]), data.dtype, data.shape)]
 
 
-@register("SequenceLast", rank=shifted(-1), back=lambda a, o, n: [None if o[0] is None else o[0] + 1, 1][:n])
+@register("SequenceLast", rank=shifted(-1), back=lambda a, o, n: [None if o[0] is None else o[0] + 1, 1][:n],
+          arity=(1, 2))
 def sequence_last(ctx: Context, attrs: Attrs, ins: list[Value]) -> list[Value]:
     data = ins[0]
     ctx.require_no_bcast(data)
@@ -82,7 +83,7 @@ def sequence_last(ctx: Context, attrs: Attrs, ins: list[Value]) -> list[Value]:
     return [ctx.value(out, data.dtype, shape)]
 
 
-@register("SequenceReverse", back=lambda a, o, n: [o[0], 1][:n])
+@register("SequenceReverse", back=lambda a, o, n: [o[0], 1][:n], arity=(1, 2))
 def sequence_reverse(ctx: Context, attrs: Attrs, ins: list[Value]) -> list[Value]:
     data = ins[0]
     ctx.require_no_bcast(data)

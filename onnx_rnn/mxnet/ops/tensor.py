@@ -342,14 +342,15 @@ def concat_values(ctx: Context, values: list[Value], axis_attr: int) -> Value:
     return ctx.value(ctx.emit("Concat", tensors, axis=axis), dtype, shape, shared)
 
 
-@register("Concat", "concat", rank=_concat_rank, back=same_back, bcast_ok=True)
+@register("Concat", "concat", rank=_concat_rank, back=same_back, bcast_ok=True, arity=(1, None))
 def concat(ctx: Context, attrs: Attrs, ins: list[Value]) -> list[Value]:
     if len(ins) == 1:
         return [ins[0]]
     return [concat_values(ctx, ins, attrs.int("dim", 1))]
 
 
-@register("stack", rank=shifted(1), back=lambda a, o, n: [None if o[0] is None else o[0] - 1] * n, bcast_ok=True)
+@register("stack", rank=shifted(1), back=lambda a, o, n: [None if o[0] is None else o[0] - 1] * n, bcast_ok=True,
+          arity=(1, None))
 def stack(ctx: Context, attrs: Attrs, ins: list[Value]) -> list[Value]:
     rank = next((v.rank for v in ins if v.rank is not None), None)
     if rank is None:
@@ -525,7 +526,7 @@ def gather_indices(ctx: Context, data: Value, indices: Value, axis: int, mode: s
         ctx.squeeze(ctx.emit("Min", [ctx.emit("Max", [ctx.unsqueeze(idx, [0]), ctx.i64([0])]), last]), [0])
 
 
-@register("take", rank=_take_rank, back=no_back)
+@register("take", rank=_take_rank, back=no_back, arity=(2, 2))
 def take(ctx: Context, attrs: Attrs, ins: list[Value]) -> list[Value]:
     data, indices = ins
     ctx.require_no_bcast(data)
@@ -573,7 +574,7 @@ def broadcast_to(ctx: Context, attrs: Attrs, ins: list[Value]) -> list[Value]:
 
 
 @register("broadcast_like", rank=lambda a, r, n: [r[1] if len(r) > 1 else None], back=lambda a, o, n: [o[0], o[0]],
-          bcast_ok=True)
+          bcast_ok=True, arity=(2, 2))
 def broadcast_like(ctx: Context, attrs: Attrs, ins: list[Value]) -> list[Value]:
     x, like = ins
     ctx.require_no_bcast(like, "the shape source")
@@ -631,17 +632,17 @@ def _filled(ctx: Context, attrs: Attrs, fill: float) -> Value:
     return const_value(array, unknown)
 
 
-@register("_zeros", "_zeros_without_dtype", "zeros", rank=_creation_rank, back=no_back)
+@register("_zeros", "_zeros_without_dtype", "zeros", rank=_creation_rank, back=no_back, arity=(0, 0))
 def zeros(ctx: Context, attrs: Attrs, ins: list[Value]) -> list[Value]:
     return [_filled(ctx, attrs, 0.0)]
 
 
-@register("_ones", "ones", rank=_creation_rank, back=no_back)
+@register("_ones", "ones", rank=_creation_rank, back=no_back, arity=(0, 0))
 def ones(ctx: Context, attrs: Attrs, ins: list[Value]) -> list[Value]:
     return [_filled(ctx, attrs, 1.0)]
 
 
-@register("_full", "full", rank=_creation_rank, back=no_back)
+@register("_full", "full", rank=_creation_rank, back=no_back, arity=(0, 0))
 def full(ctx: Context, attrs: Attrs, ins: list[Value]) -> list[Value]:
     return [_filled(ctx, attrs, attrs.float("value"))]
 
