@@ -9,7 +9,7 @@ import onnx
 import pytest
 
 from onnx_rnn.cli import main as cli_main
-from onnx_rnn.mxnet import convert_checkpoint
+from onnx_rnn.mxnet import convert_checkpoint, load_params
 from onnx_rnn.runtime import plugin_available
 from test_mxnet_ops import session
 
@@ -85,6 +85,7 @@ BATCH: dict[str, tuple[dict[str, int], list[First]]] = {
     "unrolled_cells": ({"data": 0}, [lambda o: o[:1], lambda o: o[:1]]),
     "module_lstm": ({"data": 1, "state": 1, "state_cell": 1}, [lambda o: o[::2], lambda o: o[:, :1],
                                                               lambda o: o[:, :1]]),
+    "fused_gru": ({"data": 1}, [lambda o: o[:1]]),
 }
 
 
@@ -101,6 +102,15 @@ def test_batch_is_symbolic(name: str) -> None:
     one = {k: np.take(v, [0], axis=axes[k]) for k, v in inputs.items()}
     for g, w, first in zip(run(model, one), expected, firsts):
         np.testing.assert_allclose(g, first(w), rtol=RTOL, atol=ATOL)
+
+
+def test_fused_cell_weights_saved_unpacked_are_joined_again() -> None:
+    """mx.rnn.save_rnn_checkpoint writes gru_l0_i2h_r_weight, ... instead of the symbol's gru_parameters."""
+    symbol, params, _ = files("fused_gru")
+    stored = load_params(params)
+    assert "arg:gru_parameters" not in stored and "arg:gru_r1_h2h_o_bias" in stored
+    model = convert_checkpoint(symbol, params)
+    assert [i.name for i in model.graph.input] == ["data"]
 
 
 def test_rnn_dimensions_are_named_batch_and_time() -> None:

@@ -73,7 +73,8 @@ def reference_rnn(layer, data_tnc: np.ndarray, sequence_length: np.ndarray | Non
 def input_names(prefix: Path) -> list[str]:
     symbol = json.loads(Path(f"{prefix}-symbol.json").read_text())
     params = set(k.split(":", 1)[-1] for k in mx.nd.load(f"{prefix}-0000.params"))
-    return [symbol["nodes"][i]["name"] for i in symbol["arg_nodes"] if symbol["nodes"][i]["name"] not in params]
+    names = [symbol["nodes"][i]["name"] for i in symbol["arg_nodes"]]
+    return [n for n in names if n not in params and not n.endswith("_parameters")]  # fused: stored unpacked
 
 
 def save_io(prefix: Path, inputs: dict[str, np.ndarray], outputs: list[np.ndarray], source: str) -> None:
@@ -315,6 +316,28 @@ def make_module_lstm(out: Path) -> None:
     save_io(out / "module_lstm", {"data": x, "state": h0, "state_cell": c0}, outs, MXNET_SOURCE)
 
 
+def make_fused_gru(out: Path) -> None:
+    """The old ``mx.rnn`` API: FusedRNNCell (bidirectional 2-layer GRU) saved by ``save_rnn_checkpoint``,
+    which stores the weights unpacked per gate (``gru_l0_i2h_r_weight`` ...) instead of ``gru_parameters``."""
+    T, N, C, H, K = 6, 2, 5, 8, 3
+    cell = mx.rnn.FusedRNNCell(H, num_layers=2, mode="gru", bidirectional=True, prefix="gru_")
+    outputs, _ = cell.unroll(T, mx.sym.var("data"), layout="TNC", merge_outputs=True)
+    last = mx.sym.SequenceLast(outputs, name="last")
+    fc = mx.sym.FullyConnected(last, num_hidden=K, name="fc")
+    prob = mx.sym.softmax(fc, name="prob")
+    module = mx.mod.Module(prob, data_names=["data"], label_names=None, context=mx.cpu())
+    module.bind(data_shapes=[mx.io.DataDesc("data", (T, N, C), layout="TNC")], for_training=False)
+    n_params = sum(2 * 3 * H * (width + H + 2) for width in (C, 2 * H))  # 2 layers, 2 directions, 3 gates
+    module.set_params({"gru_parameters": mx.nd.array(np.random.uniform(-0.4, 0.4, n_params)),
+                       "fc_weight": mx.nd.array(np.random.uniform(-0.4, 0.4, (K, 2 * H))),
+                       "fc_bias": mx.nd.array(np.random.uniform(-0.1, 0.1, K))}, {})
+    arg_params, aux_params = module.get_params()
+    mx.rnn.save_rnn_checkpoint(cell, str(out / "fused_gru"), 0, prob, arg_params, aux_params)
+    x = np.random.randn(T, N, C).astype(np.float32)
+    module.forward(mx.io.DataBatch(data=[mx.nd.array(x)]), is_train=False)
+    save_io(out / "fused_gru", {"data": x}, [module.get_outputs()[0].asnumpy()], MXNET_SOURCE)
+
+
 MODELS = {
     "char_lstm": make_char_lstm,
     "bigru_tagger": make_bigru_tagger,
@@ -324,6 +347,7 @@ MODELS = {
     "bilstm_seqlen": make_bilstm_seqlen,
     "unrolled_cells": make_unrolled_cells,
     "module_lstm": make_module_lstm,
+    "fused_gru": make_fused_gru,
 }
 
 

@@ -36,6 +36,9 @@ InputShape = Sequence["int | str | None"]
 #: More outputs than any real node has (SliceChannel over a long sequence stays far below).
 MAX_OUTPUTS = 1 << 16
 
+#: Gate suffixes of the per-gate arrays mx.rnn.FusedRNNCell.unpack_weights writes, in the operator's order.
+FUSED_GATES = {"lstm": ["_i", "_f", "_c", "_o"], "gru": ["_r", "_z", "_o"], "rnn_tanh": [""], "rnn_relu": [""]}
+
 #: Ops whose second input is a training label, unused at inference.
 LABEL_OPS = {"SoftmaxOutput", "Softmax", "LinearRegressionOutput", "LogisticRegressionOutput",
              "MAERegressionOutput"}
@@ -86,6 +89,7 @@ class Converter:
             raise OnnxRnnError(f"opset must be an integer in [{MIN_OPSET}, {latest}], got {opset!r}")
         self.cp = checkpoint
         self.symbol = checkpoint.symbol
+        self.arg_params = dict(checkpoint.arg_params)
         self.input_shapes = dict(input_shapes)
         self.input_dtypes = dict(input_dtypes)
         self.ctx = Context(GraphBuilder(opset), backend)
@@ -109,6 +113,7 @@ class Converter:
             raise OnnxRnnError(f"input shape given for {unknown}, which the symbol has no (used) variable "
                                "named; its inputs are " +
                                str([n.name for n in nodes if n.is_variable and self._param(n) is None]))
+        self._repack_fused_rnn(nodes)
         self._check_params(nodes)
         output_names = self._reserve_names(nodes)
         ranks = self._infer_ranks(nodes)
@@ -146,10 +151,37 @@ class Converter:
             return None
         if node.name in self.cp.aux_params:
             return self.cp.aux_params[node.name]
-        return self.cp.arg_params.get(node.name)
+        return self.arg_params.get(node.name)
 
     def _is_param_name(self, node: Node) -> bool:
-        return node.name in self.cp.aux_params or node.name in self.cp.arg_params
+        return node.name in self.cp.aux_params or node.name in self.arg_params
+
+    def _repack_fused_rnn(self, nodes: list[Node]) -> None:
+        """``mx.rnn.save_rnn_checkpoint`` stores a FusedRNNCell's ``PREFIXparameters`` unpacked, one array per
+        layer, direction, connection and gate (``PREFIXl0_i2h_r_weight``, ...); join them back in the
+        operator's order (weights, then biases; layer by layer, forward then backward; i2h then h2h; gates in
+        MXNet's order)."""
+        for node in nodes:
+            if node.op != "RNN" or len(node.inputs) < 2:
+                continue
+            var = self.symbol.nodes[node.inputs[1][0]]
+            if not var.is_variable or self._is_param_name(var) or var.name in self.input_shapes \
+                    or not var.name.endswith("parameters"):
+                continue
+            prefix, attrs = var.name[: -len("parameters")], Attrs(node)
+            try:
+                gates = FUSED_GATES.get(attrs.str("mode", ""))
+                layers = attrs.int("num_layers", 1)
+                directions = ["l", "r"][: 2 if attrs.bool("bidirectional") else 1]
+            except OnnxRnnError:
+                continue  # the RNN's translation reports its attributes
+            if gates is None or not 0 < layers <= 1000:
+                continue
+            names = [f"{prefix}{d}{layer}_{conn}{gate}_{kind}" for kind in ("weight", "bias")
+                     for layer in range(layers) for d in directions for conn in ("i2h", "h2h") for gate in gates]
+            arrays = [self.arg_params.get(n) for n in names]
+            if all(a is not None for a in arrays):
+                self.arg_params[var.name] = np.concatenate([a.reshape(-1) for a in arrays])  # type: ignore[union-attr]
 
     def _check_params(self, nodes: list[Node]) -> None:
         missing = []
