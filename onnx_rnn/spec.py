@@ -10,6 +10,8 @@ import math
 from dataclasses import dataclass
 from typing import Any, Mapping
 
+import numpy as np
+
 from .errors import OnnxRnnError
 
 MODES = ("lstm", "gru", "rnn_tanh", "rnn_relu")
@@ -145,7 +147,11 @@ def _validate(spec: RNNSpec) -> None:
         raise OnnxRnnError(f"unknown mode {spec.mode!r}; expected one of {', '.join(MODES)}")
     _require_int("state_size", spec.state_size, 1)
     _require_int("num_layers", spec.num_layers, 1)
-    if not isinstance(spec.p, (int, float)) or not 0.0 <= spec.p < 1.0:
+    for flag in ("bidirectional", "state_outputs", "lstm_state_clip_nan", "use_sequence_length"):
+        value = getattr(spec, flag)
+        if not isinstance(value, (bool, np.bool_)):
+            raise OnnxRnnError(f"{flag} must be True or False, got {value!r}")
+    if isinstance(spec.p, bool) or not isinstance(spec.p, (int, float)) or not 0.0 <= spec.p < 1.0:
         raise OnnxRnnError(f"p (dropout) must be in [0, 1), got {spec.p!r}")
     if spec.projection_size is not None:
         if spec.mode != "lstm":

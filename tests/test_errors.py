@@ -27,6 +27,8 @@ GOOD_LSTM = np.zeros(RNNSpec(mode="lstm", state_size=4).param_count(3), dtype=np
     (dict(mode="lstm", state_size=4, lstm_state_clip_min=float("nan"), lstm_state_clip_max=1.0),
      "must be a number"),
     (dict(mode="lstm", state_size=4, p=1.5), "p (dropout) must be in [0, 1)"),
+    (dict(mode="lstm", state_size=4, bidirectional="abc"), "bidirectional must be True or False"),
+    (dict(mode="lstm", state_size=4, use_sequence_length=1), "use_sequence_length must be True or False"),
 ])
 def test_bad_arguments(kwargs, message):
     with pytest.raises(OnnxRnnError) as error:
