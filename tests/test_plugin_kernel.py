@@ -5,6 +5,7 @@ library: $ONNX_RNN_CUSTOM_OPS_LIBRARY, else onnx_rnn.library_path(), else build/
 
 Oracles: ONNX Runtime's own LSTM (no projection, no clipping, float32), torch.nn.LSTM (projection; float64
 without projection), and a NumPy loop written from the contract (clipping, NaN handling, sequence lengths).
+float16 is checked against the float32 kernel on the same (float16-representable) values.
 """
 
 from __future__ import annotations
@@ -50,8 +51,10 @@ pytestmark = pytest.mark.skipif(LIB is None, reason=_WHY)
 
 INPUTS = ["X", "W", "R", "B", "sequence_lens", "initial_h", "initial_c", "projection"]
 OUTPUTS = ["Y", "Y_h", "Y_c"]
-ONNX_TYPE = {np.dtype(np.float32): TensorProto.FLOAT, np.dtype(np.float64): TensorProto.DOUBLE}
-TOL = {np.dtype(np.float32): 1e-5, np.dtype(np.float64): 1e-12}
+ONNX_TYPE = {np.dtype(np.float32): TensorProto.FLOAT, np.dtype(np.float64): TensorProto.DOUBLE,
+             np.dtype(np.float16): TensorProto.FLOAT16}
+# float16: computed in float32, only the outputs are rounded (half an ulp is 2^-11 ~ 4.9e-4 relative)
+TOL = {np.dtype(np.float32): 1e-5, np.dtype(np.float64): 1e-12, np.dtype(np.float16): 2e-3}
 
 
 # ----------------------------------------------------------------------------------------------- model building
@@ -470,3 +473,119 @@ def test_still_healthy_after_errors():
     feeds = _base()
     for a, b in zip(run_custom(feeds, {"hidden_size": 6}), ref_lstm(feeds, 6)):
         assert_close(a, b, np.float32)
+
+
+# ----------------------------------------------------------------------------------------------- (e) float16
+def _as_float16(feeds):
+    """float16 copies of the float feeds (int32 sequence_lens as is)."""
+    return [v if v is None or v.dtype == np.int32 else v.astype(np.float16) for v in feeds]
+
+
+def _as_float32(feeds):
+    return [v if v is None or v.dtype == np.int32 else v.astype(np.float32) for v in feeds]
+
+
+FLOAT16_CASES = [
+    # (T, N, I, H, P, seq, clip): small; chunk/tile edges (H > 64, P > 64); > 64K elements per tensor (several
+    # conversion blocks, and the vector conversion's tail)
+    (8, 6, 4, 7, 3, True, True),
+    (6, 3, 5, 9, 0, True, True),
+    (5, 4, 6, 8, 4, False, False),
+    (12, 5, 37, 130, 70, True, True),
+    (9, 7, 101, 210, 83, True, False),
+]
+
+
+@pytest.mark.parametrize("direction", ["forward", "reverse", "bidirectional"])
+@pytest.mark.parametrize("case", FLOAT16_CASES, ids=[f"T{c[0]}N{c[1]}I{c[2]}H{c[3]}P{c[4]}" for c in FLOAT16_CASES])
+def test_float16_matches_float32(direction, case):
+    T, N, I, H, P, seq, clip = case
+    rng = np.random.default_rng(T * 1000 + H + P)
+    D = 2 if direction == "bidirectional" else 1
+    feeds16 = _as_float16(make_case(rng, T, N, I, H, P=P, D=D, seq=seq))
+    if seq:
+        feeds16[4][0] = 0  # a batch element that takes no step
+        feeds16[4][-1] = T
+    attrs = {"hidden_size": H, "direction": direction}
+    if clip:
+        attrs |= {"clip_min": -0.3, "clip_max": 0.25}
+    ours = run_custom(feeds16, attrs)
+    f32 = run_custom(_as_float32(feeds16), attrs)  # the same values, exactly
+    ref = ref_lstm(feeds16, H, direction, clip=(-0.3, 0.25) if clip else None)
+    S = P or H
+    for name, a, b, r, shape in zip(OUTPUTS, ours, f32, ref, [(T, D, N, S), (D, N, S), (D, N, H)]):
+        assert a.dtype == np.float16 and a.shape == shape, name
+        assert_close(a, b.astype(np.float64), np.float16, name)
+        assert_close(a, r, np.float16, name)
+        # the float16 kernel is the float32 kernel plus one rounding of the outputs
+        np.testing.assert_array_equal(a, b.astype(np.float16), err_msg=name)
+    if clip:  # clipping is active in these cases
+        stepped = ours[2] if not seq else ours[2][:, feeds16[4] > 0]  # len-0 elements keep their initial cell
+        assert stepped.max() <= 0.25 and stepped.min() >= -0.3
+        assert (np.isclose(ref[2], 0.25) | np.isclose(ref[2], -0.3)).any()
+    if seq:  # element 0 takes no step: zero Y, initial states passed through exactly
+        assert not ours[0][:, :, 0].any()
+        np.testing.assert_array_equal(ours[1][:, 0], feeds16[5][:, 0])
+        np.testing.assert_array_equal(ours[2][:, 0], feeds16[6][:, 0])
+
+
+@pytest.mark.parametrize("threads", [1, 3])
+def test_float16_thread_counts_agree(threads):
+    rng = np.random.default_rng(8)
+    feeds16 = _as_float16(make_case(rng, 30, 5, 17, 200, P=70, D=2, seq=True))
+    attrs = {"hidden_size": 200, "direction": "bidirectional", "clip_min": -1.5, "clip_max": 1.25}
+    ours = run_custom(feeds16, attrs, threads=threads)
+    for a, b in zip(ours, run_custom(_as_float32(feeds16), attrs, threads=threads)):
+        np.testing.assert_array_equal(a, b.astype(np.float16))
+
+
+@pytest.mark.parametrize("clip_nan", [0, 1])
+def test_float16_nan_cell_handling(clip_nan):
+    rng = np.random.default_rng(3)
+    feeds16 = _as_float16(make_case(rng, 4, 3, 5, 6))
+    feeds16[6][0, 0, 1] = np.nan
+    attrs = {"hidden_size": 6, "clip_min": -0.25, "clip_max": 0.75, "clip_nan": clip_nan}
+    ours = run_custom(feeds16, attrs)
+    ref = ref_lstm(feeds16, 6, clip=(-0.25, 0.75), clip_nan=clip_nan)
+    for name, a, b in zip(OUTPUTS, ours, ref):
+        assert_close(a, b, np.float16, name)
+    assert np.isnan(ours[2][0, 0, 1]) == (not clip_nan)
+
+
+def test_float16_optional_inputs_absent_and_output_subsets():
+    rng = np.random.default_rng(9)
+    feeds16 = _as_float16(make_case(rng, 4, 2, 3, 5, P=2, bias=False, h0=False, c0=False))
+    ref = ref_lstm(feeds16, 5)
+    (yh,) = run_custom(feeds16, {"hidden_size": 5}, outputs=["", "Y_h"])
+    assert yh.dtype == np.float16
+    assert_close(yh, ref[1], np.float16)
+    (y,) = run_custom(feeds16, {"hidden_size": 5}, outputs=["Y"])
+    assert_close(y, ref[0], np.float16)
+
+
+def test_float16_empty_sequence():
+    rng = np.random.default_rng(2)
+    feeds16 = _as_float16(make_case(rng, 0, 3, 4, 5, P=2, D=2))
+    y, yh, yc = run_custom(feeds16, {"hidden_size": 5, "direction": "bidirectional"})
+    assert y.shape == (0, 2, 3, 2) and y.dtype == np.float16
+    np.testing.assert_array_equal(yh, feeds16[5])
+    np.testing.assert_array_equal(yc, feeds16[6])
+
+
+@pytest.mark.parametrize("k", [1, 2, 3, 5, 6, 7])
+def test_float16_type_disagreement_is_an_error(k):
+    feeds16 = _as_float16(_base(P=2))
+    feeds16[k] = feeds16[k].astype(np.float32)
+    with pytest.raises(Exception) as info:
+        run_custom(feeds16, {"hidden_size": 6})
+    assert "LSTM" in str(info.value), str(info.value)
+
+
+@pytest.mark.parametrize("case", SHAPE_ERRORS[:6], ids=[c[0] for c in SHAPE_ERRORS[:6]])
+def test_float16_bad_input_shape_is_an_error(case):
+    _, P, direction, k, value, word = case
+    D = 2 if direction == "bidirectional" else 1
+    feeds16 = _as_float16(_with(_base(P=P, D=D), k, value))
+    with pytest.raises(Exception) as info:
+        run_custom(feeds16, {"hidden_size": 6, "direction": direction})
+    assert word in str(info.value) and "got (" in str(info.value), str(info.value)

@@ -1,4 +1,5 @@
-// CPU kernel of onnx_rnn::LSTM. See custom_ops/README.md for the algorithm and the threading.
+// CPU kernel of onnx_rnn::LSTM (float32, float64; float16 computed in float32). See custom_ops/README.md for the
+// algorithm and the threading.
 //
 // Per layer direction:
 //   1. W, R and P are packed once per call into Eigen's GEMM panel format (packed_gemm.h). W and R rows are
@@ -25,6 +26,7 @@
 
 #include <Eigen/Core>
 
+#include "half_convert.h"
 #include "lstm_params.h"
 #include "onnx_rnn_ops/lstm_cell.h"
 #include "ort_util.h"
@@ -374,10 +376,81 @@ OrtStatus* get_output(const OrtApi* api, OrtKernelContext* ctx, size_t count, si
   return api->GetTensorMutableData(v, data);
 }
 
-template <typename T>
+// The element type of a kernel's float inputs and outputs (IO), the type the algorithm computes in (Compute),
+// and the ONNX element type validated against. float16 is computed in float32: inputs are converted into
+// float32 scratch, the float32 algorithm runs on it (the state, c included, stays float32 for the whole call),
+// and only the outputs are rounded back to float16.
+template <typename IO>
+struct IoType;
+template <>
+struct IoType<float> {
+  using Compute = float;
+  static constexpr int32_t kOnnx = ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT;
+};
+template <>
+struct IoType<double> {
+  using Compute = double;
+  static constexpr int32_t kOnnx = ONNX_TENSOR_ELEMENT_DATA_TYPE_DOUBLE;
+};
+template <>
+struct IoType<Half> {
+  using Compute = float;
+  static constexpr int32_t kOnnx = ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT16;
+};
+
+// Elements per conversion task (64K: ~1/4 MiB of float32 written per task).
+constexpr int64_t kConvertBlock = int64_t(1) << 16;
+
+// An input in the compute type: the tensor itself when IO is the compute type, else converted into scratch
+// (on the thread pool, in blocks).
+template <typename IO, typename T>
+const T* as_compute(const void* data, int64_t n, std::vector<AlignedBuffer<T>>& scratch, Runner& runner) {
+  if (!data) return nullptr;
+  if constexpr (std::is_same<IO, T>::value) {
+    return static_cast<const T*>(data);
+  } else {
+    const IO* src = static_cast<const IO*>(data);
+    scratch.emplace_back(static_cast<size_t>(std::max<int64_t>(n, 1)));
+    T* dst = scratch.back().data();
+    const Blocks blocks(n, kConvertBlock);
+    auto task = [&](size_t k) {
+      const int64_t b = static_cast<int64_t>(k);
+      half_to_float(src + blocks.begin(b), dst + blocks.begin(b), static_cast<size_t>(blocks.size(b)));
+    };
+    runner.run(static_cast<size_t>(blocks.count), task);
+    return dst;
+  }
+}
+
+// An output in the compute type: the tensor itself, or float32 scratch that from_compute() writes back.
+template <typename IO, typename T>
+T* out_compute(void* data, int64_t n, std::vector<AlignedBuffer<T>>& scratch) {
+  if (!data) return nullptr;
+  if constexpr (std::is_same<IO, T>::value) {
+    return static_cast<T*>(data);
+  } else {
+    scratch.emplace_back(static_cast<size_t>(std::max<int64_t>(n, 1)));
+    return scratch.back().data();
+  }
+}
+
+template <typename IO, typename T>
+void from_compute(const T* src, void* data, int64_t n, Runner& runner) {
+  if constexpr (!std::is_same<IO, T>::value) {
+    if (!data) return;
+    IO* dst = static_cast<IO*>(data);
+    const Blocks blocks(n, kConvertBlock);
+    auto task = [&](size_t k) {
+      const int64_t b = static_cast<int64_t>(k);
+      float_to_half(src + blocks.begin(b), dst + blocks.begin(b), static_cast<size_t>(blocks.size(b)));
+    };
+    runner.run(static_cast<size_t>(blocks.count), task);
+  }
+}
+
+template <typename IO>
 OrtStatus* lstm_compute_cpu_impl(const OrtApi* api, OrtKernelContext* ctx, const LstmAttrs& attrs) {
-  constexpr int32_t kType = std::is_same<T, float>::value ? int32_t(ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT)
-                                                          : int32_t(ONNX_TENSOR_ELEMENT_DATA_TYPE_DOUBLE);
+  using T = typename IoType<IO>::Compute;
   size_t nin = 0, nout = 0;
   ONNX_RNN_RETURN_IF_ERROR(api->KernelContext_GetInputCount(ctx, &nin));
   ONNX_RNN_RETURN_IF_ERROR(api->KernelContext_GetOutputCount(ctx, &nout));
@@ -392,7 +465,7 @@ OrtStatus* lstm_compute_cpu_impl(const OrtApi* api, OrtKernelContext* ctx, const
     desc[k] = in[k].desc;
   }
   LstmDims d;
-  std::string err = validate_lstm_inputs(attrs, desc, kNumInputs, kType, &d);
+  std::string err = validate_lstm_inputs(attrs, desc, kNumInputs, IoType<IO>::kOnnx, &d);
   if (!err.empty()) return make_status(api, ORT_INVALID_ARGUMENT, err);
   const int32_t* lens = d.has_seq ? static_cast<const int32_t*>(in[kSeqLens].data) : nullptr;
   if (lens) {
@@ -406,19 +479,26 @@ OrtStatus* lstm_compute_cpu_impl(const OrtApi* api, OrtKernelContext* ctx, const
   ONNX_RNN_RETURN_IF_ERROR(get_output(api, ctx, nout, kY, {d.T, d.D, d.N, d.S}, &y));
   ONNX_RNN_RETURN_IF_ERROR(get_output(api, ctx, nout, kYh, {d.D, d.N, d.S}, &yh));
   ONNX_RNN_RETURN_IF_ERROR(get_output(api, ctx, nout, kYc, {d.D, d.N, d.H}, &yc));
-  T* Y = static_cast<T*>(y);
-  if (Y && lens) std::fill(Y, Y + d.T * d.D * d.N * d.S, T(0));  // steps past len_b stay zero
+  const int64_t H = d.H, S = d.S, N = d.N, D = d.D;
+  const int64_t y_size = d.T * D * N * S, yh_size = D * N * S, yc_size = D * N * H;
 
   Runner runner(api, ctx);
-  const T* X = static_cast<const T*>(in[kX].data);
-  const T* W = static_cast<const T*>(in[kW].data);
-  const T* R = static_cast<const T*>(in[kR].data);
-  const T* B = d.has_B ? static_cast<const T*>(in[kB].data) : nullptr;
-  const T* h0 = d.has_h0 ? static_cast<const T*>(in[kInitialH].data) : nullptr;
-  const T* c0 = d.has_c0 ? static_cast<const T*>(in[kInitialC].data) : nullptr;
-  const T* Pw = d.has_proj ? static_cast<const T*>(in[kProjection].data) : nullptr;
-  const int64_t H = d.H, S = d.S, N = d.N;
-  for (int dir = 0; dir < d.D; ++dir) {
+  std::vector<AlignedBuffer<T>> scratch;  // float32 copies of float16 inputs and outputs (none otherwise)
+  scratch.reserve(10);                     // 7 inputs + 3 outputs (a buffer's data never moves anyway)
+  const T* X = as_compute<IO, T>(in[kX].data, d.T * N * d.I, scratch, runner);
+  const T* W = as_compute<IO, T>(in[kW].data, D * 4 * H * d.I, scratch, runner);
+  const T* R = as_compute<IO, T>(in[kR].data, D * 4 * H * S, scratch, runner);
+  const T* B = d.has_B ? as_compute<IO, T>(in[kB].data, D * 8 * H, scratch, runner) : nullptr;
+  const T* h0 = d.has_h0 ? as_compute<IO, T>(in[kInitialH].data, D * N * S, scratch, runner) : nullptr;
+  const T* c0 = d.has_c0 ? as_compute<IO, T>(in[kInitialC].data, D * N * H, scratch, runner) : nullptr;
+  const T* Pw = d.has_proj ? as_compute<IO, T>(in[kProjection].data, D * d.P * H, scratch, runner) : nullptr;
+  if (runner.failed()) return make_status(api, ORT_RUNTIME_EXCEPTION, runner.error());
+  T* Y = out_compute<IO, T>(y, y_size, scratch);
+  T* Yh = out_compute<IO, T>(yh, yh_size, scratch);
+  T* Yc = out_compute<IO, T>(yc, yc_size, scratch);
+  if (Y && lens) std::fill(Y, Y + y_size, T(0));  // steps past len_b stay zero
+
+  for (int dir = 0; dir < D; ++dir) {
     DirectionJob<T> job;
     job.X = X;
     job.W = W + dir * 4 * H * d.I;
@@ -429,13 +509,17 @@ OrtStatus* lstm_compute_cpu_impl(const OrtApi* api, OrtKernelContext* ctx, const
     job.Pw = Pw ? Pw + dir * d.P * H : nullptr;
     job.lens = lens;
     job.Y = Y ? Y + dir * N * S : nullptr;
-    job.Yh = yh ? static_cast<T*>(yh) + dir * N * S : nullptr;
-    job.Yc = yc ? static_cast<T*>(yc) + dir * N * H : nullptr;
+    job.Yh = Yh ? Yh + dir * N * S : nullptr;
+    job.Yc = Yc ? Yc + dir * N * H : nullptr;
     job.reverse = attrs.direction == Direction::kReverse || (attrs.direction == Direction::kBidirectional && dir == 1);
     LstmDirection<T> engine(d, attrs, runner);
     engine.run(job);
     if (runner.failed()) return make_status(api, ORT_RUNTIME_EXCEPTION, runner.error());
   }
+  from_compute<IO, T>(Y, y, y_size, runner);
+  from_compute<IO, T>(Yh, yh, yh_size, runner);
+  from_compute<IO, T>(Yc, yc, yc_size, runner);
+  if (runner.failed()) return make_status(api, ORT_RUNTIME_EXCEPTION, runner.error());
   return nullptr;
 }
 
@@ -456,5 +540,6 @@ OrtStatus* lstm_compute_cpu(const OrtApi* api, OrtKernelContext* ctx, const Lstm
 
 template OrtStatus* lstm_compute_cpu<float>(const OrtApi*, OrtKernelContext*, const LstmAttrs&) noexcept;
 template OrtStatus* lstm_compute_cpu<double>(const OrtApi*, OrtKernelContext*, const LstmAttrs&) noexcept;
+template OrtStatus* lstm_compute_cpu<Half>(const OrtApi*, OrtKernelContext*, const LstmAttrs&) noexcept;
 
 }  // namespace onnx_rnn

@@ -1,8 +1,9 @@
 // Registration of the onnx_rnn custom-op domain. Exported: RegisterCustomOps(), and OnnxRnnPluginProviders() /
 // OnnxRnnPluginCudaStatus() that tell which execution providers the plugin serves.
 //
-// One OrtCustomOp per (execution provider, element type): CPU float32 and float64, always; CUDA float32 and
-// float16 when the CUDA kernel library (libonnx_rnn_ops_cuda.so, dlopen()ed by cuda_loader.cc) loads.
+// One OrtCustomOp per (execution provider, element type): CPU float32, float64 and float16 (computed in float32),
+// always; CUDA float32 and float16 when the CUDA kernel library (libonnx_rnn_ops_cuda.so, dlopen()ed by
+// cuda_loader.cc) loads.
 #include <climits>
 #include <cstring>
 #include <exception>
@@ -198,6 +199,7 @@ std::vector<LstmOp> make_ops() {
   std::vector<LstmOp> all = {
       make_op(kCpu, ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT, &lstm_compute_cpu<float>),
       make_op(kCpu, ONNX_TENSOR_ELEMENT_DATA_TYPE_DOUBLE, &lstm_compute_cpu<double>),
+      make_op(kCpu, ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT16, &lstm_compute_cpu<Half>),
   };
   if (const OnnxRnnCudaKernels* cuda = cuda_kernels()) {
     for (int k = 0; k < cuda->num_float_types; ++k)
