@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "cuda_abi.h"
+#include "kernel_io.h"
 #include "lstm_params.h"
 #include "onnx_rnn_ops/lstm_cell.h"
 #include "onnxruntime_c_api.h"
@@ -244,47 +245,6 @@ class KernelState {
   std::mutex mu_;
   std::map<int, cublasHandle_t> handles_;
 };
-
-struct InputView {
-  TensorDesc desc;
-  const OrtValue* value = nullptr;
-  const void* data = nullptr;
-};
-
-OrtStatus* read_input(const OrtApi* api, OrtKernelContext* ctx, size_t index, InputView* out) {
-  const OrtValue* v = nullptr;
-  ONNX_RNN_RETURN_IF_ERROR(api->KernelContext_GetInput(ctx, index, &v));
-  if (!v) return nullptr;
-  OrtTensorTypeAndShapeInfo* info = nullptr;
-  ONNX_RNN_RETURN_IF_ERROR(api->GetTensorTypeAndShape(v, &info));
-  ONNXTensorElementDataType type = ONNX_TENSOR_ELEMENT_DATA_TYPE_UNDEFINED;
-  size_t rank = 0;
-  OrtStatus* st = api->GetTensorElementType(info, &type);
-  if (!st) st = api->GetDimensionsCount(info, &rank);
-  if (!st) {
-    out->desc.dims.assign(rank, 0);
-    st = api->GetDimensions(info, out->desc.dims.data(), rank);
-  }
-  api->ReleaseTensorTypeAndShapeInfo(info);
-  if (st) return st;
-  out->desc.present = true;
-  out->desc.elem_type = static_cast<int32_t>(type);
-  out->value = v;
-  void* data = nullptr;
-  ONNX_RNN_RETURN_IF_ERROR(api->GetTensorMutableData(const_cast<OrtValue*>(v), &data));
-  out->data = data;
-  return nullptr;
-}
-
-OrtStatus* get_output(const OrtApi* api, OrtKernelContext* ctx, size_t count, size_t index,
-                      const std::vector<int64_t>& shape, void** data) {
-  *data = nullptr;
-  if (index >= count) return nullptr;
-  OrtValue* v = nullptr;
-  ONNX_RNN_RETURN_IF_ERROR(api->KernelContext_GetOutput(ctx, index, shape.data(), shape.size(), &v));
-  if (!v) return nullptr;  // output omitted by an empty name
-  return api->GetTensorMutableData(v, data);
-}
 
 // Device scratch from ORT's allocator, returned (and the allocator released) on every exit path.
 class Scratch {

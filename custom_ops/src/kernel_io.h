@@ -1,0 +1,61 @@
+// Reading a kernel's inputs and allocating its outputs through the ONNX Runtime C API: shared by the CPU and
+// CUDA kernels, so both see inputs (shape, element type, data pointer) the same way.
+#ifndef ONNX_RNN_OPS_KERNEL_IO_H_
+#define ONNX_RNN_OPS_KERNEL_IO_H_
+
+#include <cstdint>
+#include <vector>
+
+#include "lstm_params.h"
+#include "onnxruntime_c_api.h"
+#include "ort_util.h"
+
+namespace onnx_rnn {
+
+// One input as the kernel sees it; `present` in `desc` is false for an omitted optional input.
+struct InputView {
+  TensorDesc desc;
+  const OrtValue* value = nullptr;
+  const void* data = nullptr;
+};
+
+// Fills `out` for input `index`; leaves it absent when the input is omitted.
+inline OrtStatus* read_input(const OrtApi* api, OrtKernelContext* ctx, size_t index, InputView* out) {
+  const OrtValue* v = nullptr;
+  ONNX_RNN_RETURN_IF_ERROR(api->KernelContext_GetInput(ctx, index, &v));
+  if (!v) return nullptr;
+  OrtTensorTypeAndShapeInfo* info = nullptr;
+  ONNX_RNN_RETURN_IF_ERROR(api->GetTensorTypeAndShape(v, &info));
+  ONNXTensorElementDataType type = ONNX_TENSOR_ELEMENT_DATA_TYPE_UNDEFINED;
+  size_t rank = 0;
+  OrtStatus* st = api->GetTensorElementType(info, &type);
+  if (!st) st = api->GetDimensionsCount(info, &rank);
+  if (!st) {
+    out->desc.dims.assign(rank, 0);
+    st = api->GetDimensions(info, out->desc.dims.data(), rank);
+  }
+  api->ReleaseTensorTypeAndShapeInfo(info);
+  if (st) return st;
+  out->desc.present = true;
+  out->desc.elem_type = static_cast<int32_t>(type);
+  out->value = v;
+  void* data = nullptr;
+  ONNX_RNN_RETURN_IF_ERROR(api->GetTensorMutableData(const_cast<OrtValue*>(v), &data));
+  out->data = data;
+  return nullptr;
+}
+
+// The data pointer of output `index` with `shape`; null when the node omits that output.
+inline OrtStatus* get_output(const OrtApi* api, OrtKernelContext* ctx, size_t count, size_t index,
+                              const std::vector<int64_t>& shape, void** data) {
+  *data = nullptr;
+  if (index >= count) return nullptr;
+  OrtValue* v = nullptr;
+  ONNX_RNN_RETURN_IF_ERROR(api->KernelContext_GetOutput(ctx, index, shape.data(), shape.size(), &v));
+  if (!v) return nullptr;  // output omitted by an empty name
+  return api->GetTensorMutableData(v, data);
+}
+
+}  // namespace onnx_rnn
+
+#endif  // ONNX_RNN_OPS_KERNEL_IO_H_
