@@ -58,7 +58,8 @@ def _itemsize(data_type: int) -> int:
 
 
 def save_model(model: onnx.ModelProto, path: str | os.PathLike) -> None:
-    """Write ``model`` to ``path`` atomically; large models get a ``<name>.data`` external-data file.
+    """Write ``model`` to ``path`` atomically; large models get a ``<name>.data`` external-data file
+    (their tensors are moved out of ``model`` on the way, which keeps memory near one copy).
 
     Everything is first written into a temporary folder beside the target and then renamed into place, so
     an error never leaves a partial model behind.

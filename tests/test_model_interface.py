@@ -82,3 +82,20 @@ def test_dropout_p_has_no_effect():
     runs = [onnx_rnn.InferenceSession(onnx_rnn.export_rnn(params, mode="lstm", state_size=4, num_layers=2, p=p))
             .run(None, feeds)[0] for p in (0.0, 0.5)]
     np.testing.assert_array_equal(runs[0], runs[1])
+
+
+def test_large_models_are_saved_with_external_data(tmp_path, monkeypatch):
+    """Over the threshold (1 GiB in use; lowered here) the weights go to model.onnx.data beside the model."""
+    from onnx_rnn import files
+
+    spec = RNNSpec(mode="gru", state_size=8, num_layers=2, bidirectional=True, state_outputs=True)
+    params, data, state, _ = random_case(spec, 4, 2, 3)
+    model = onnx_rnn.export_rnn(params, mode="gru", state_size=8, num_layers=2, bidirectional=True,
+                                state_outputs=True)
+    monkeypatch.setattr(files, "EXTERNAL_DATA_THRESHOLD", 1000)
+    files.save_model(model, tmp_path / "m.onnx")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.onnx", "m.onnx.data"]
+    assert (tmp_path / "m.onnx").stat().st_size < (tmp_path / "m.onnx.data").stat().st_size
+    got = onnx_rnn.InferenceSession(tmp_path / "m.onnx").run(None, {"data": data, "state": state})
+    for g, w in zip(got, run_spec(spec, data, params, state)):
+        np.testing.assert_allclose(g, w, rtol=1e-5, atol=1e-5)

@@ -17,6 +17,7 @@ DEFAULT_OPSET = 17
 MIN_OPSET = 14  # GRU/LSTM/RNN as we emit them, and Reshape's allowzero, are stable from 14
 
 Dim = int | str | None
+SMALL_TENSOR_BYTES = 1024  # initializers up to this size stay in the model that check() inspects
 
 
 def np_to_onnx_dtype(dtype: np.dtype | type) -> int:
@@ -29,7 +30,7 @@ class GraphBuilder:
     def __init__(self, opset: int = DEFAULT_OPSET) -> None:
         self.opset = opset
         self.nodes: list[onnx.NodeProto] = []
-        self.initializers: list[onnx.TensorProto] = []
+        self.weights: list[tuple[str, np.ndarray]] = []  # initializers, kept as arrays until to_model
         self.inputs: list[onnx.ValueInfoProto] = []
         self.outputs: list[onnx.ValueInfoProto] = []
         self.domains: dict[str, int] = {}
@@ -54,7 +55,7 @@ class GraphBuilder:
 
     def initializer(self, array: np.ndarray, hint: str) -> str:
         name = self.unique(hint)
-        self.initializers.append(numpy_helper.from_array(np.require(array, requirements='C'), name))
+        self.weights.append((name, np.require(array, requirements="C")))
         return name
 
     def constant_i64(self, values: Sequence[int] | int, hint: str) -> str:
@@ -102,12 +103,40 @@ class GraphBuilder:
         self.reserve(name)
         return self.node("Identity", [tensor], outputs=[name])[0]
 
+    def check(self, graph_name: str) -> None:
+        """Full ONNX check (types and shape inference included) of the graph as built so far.
+
+        Large weights are stood in for by typed graph inputs of the same name and shape: the checker
+        serializes the model it checks, and leaving the weights out keeps that from copying them.
+        """
+        onnx.checker.check_model(self._model(graph_name, "", weights_as_inputs=True), full_check=True)
+
     def to_model(self, graph_name: str, doc: str = "") -> onnx.ModelProto:
-        graph = helper.make_graph(self.nodes, graph_name, self.inputs, self.outputs, self.initializers)
+        """The ModelProto. Consumes the weights: each array is released once it is an initializer, so a
+        conversion holds about one copy of the weights beside the caller's (plus one tensor in flight)."""
+        return self._model(graph_name, doc, weights_as_inputs=False)
+
+    def _model(self, graph_name: str, doc: str, weights_as_inputs: bool) -> onnx.ModelProto:
+        inputs = list(self.inputs)
+        if weights_as_inputs:
+            inputs += [helper.make_tensor_value_info(name, np_to_onnx_dtype(a.dtype), a.shape)
+                       for name, a in self.weights if a.nbytes > SMALL_TENSOR_BYTES]
+        graph = helper.make_graph(self.nodes, graph_name, inputs, self.outputs)
         opsets = [helper.make_opsetid("", self.opset)]
         opsets += [helper.make_opsetid(d, v) for d, v in sorted(self.domains.items())]
         model = helper.make_model(graph, opset_imports=opsets, functions=self.functions,
                                   producer_name="onnx-rnn", doc_string=doc)
+        # Initializers go straight into the model's graph: make_model copies the graph it is given.
+        initializers = model.graph.initializer
+        if weights_as_inputs:
+            initializers.extend(numpy_helper.from_array(a, name) for name, a in self.weights
+                                if a.nbytes <= SMALL_TENSOR_BYTES)
+        else:
+            weights, self.weights = self.weights, []
+            for k, (name, array) in enumerate(weights):
+                weights[k] = None  # drop the builder's reference once the tensor holds the data
+                initializers.append(numpy_helper.from_array(array, name))
+                del array
         # The oldest IR version that holds these opsets (and model-local functions), so older runtimes load it.
         model.ir_version = max(8, helper.find_min_ir_version_for(opsets, ignore_unknown=True))
         return model

@@ -5,7 +5,6 @@ import numpy as np
 import onnx
 
 from ..errors import OnnxRnnError
-from ..files import EXTERNAL_DATA_THRESHOLD, tensor_bytes
 from ..params import as_parameter_vector, resolve_input_size
 from ..spec import RNNSpec
 from .builder import DEFAULT_OPSET, MIN_OPSET, GraphBuilder
@@ -92,9 +91,8 @@ def export_spec(
         if outs.state_cell_output is not None:
             builder.add_output(builder.rename_to_output(outs.state_cell_output, "state_cell_output"), dtype,
                                [LD, BATCH, H])
-    model = builder.to_model("mxnet_rnn", doc=f"converted by onnx-rnn from MXNet {spec.describe()}")
-    _check(model)
-    return model
+    builder.check("mxnet_rnn")
+    return builder.to_model("mxnet_rnn", doc=f"converted by onnx-rnn from MXNet {spec.describe()}")
 
 
 def layer_backend(portable: bool = False, plugin_only: bool = False) -> str:
@@ -111,9 +109,3 @@ def _check_opset(opset: int | None) -> int:
     if isinstance(opset, bool) or not isinstance(opset, int) or not MIN_OPSET <= opset <= latest:
         raise OnnxRnnError(f"opset must be an integer in [{MIN_OPSET}, {latest}], got {opset!r}")
     return opset
-
-
-def _check(model: onnx.ModelProto) -> None:
-    """Full ONNX check, except for models too large to serialize in memory (save_model checks those)."""
-    if tensor_bytes(model) < EXTERNAL_DATA_THRESHOLD:
-        onnx.checker.check_model(model, full_check=True)

@@ -125,13 +125,13 @@ class Converter:
         self.ctx.node = None
         self._declare_outputs(output_names)
         self._declare_inputs()
-        model = self.ctx.b.to_model(_graph_name(self.cp.name),
-                                    doc=f"Converted by onnx-rnn from the MXNet checkpoint {self.cp.name!r}")
         try:
-            onnx.checker.check_model(model)
-        except onnx.checker.ValidationError as exc:  # a bug of ours, not the user's: say so plainly
+            self.ctx.b.check(_graph_name(self.cp.name))
+        except (onnx.checker.ValidationError, onnx.shape_inference.InferenceError) as exc:
+            # a bug of ours, not the user's: say so plainly
             raise OnnxRnnError(f"internal error: the converted model is not valid ONNX: {exc}") from None
-        return model
+        return self.ctx.b.to_model(_graph_name(self.cp.name),
+                                   doc=f"Converted by onnx-rnn from the MXNet checkpoint {self.cp.name!r}")
 
     def _reachable(self) -> set[int]:
         seen: set[int] = set()
