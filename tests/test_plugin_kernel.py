@@ -589,3 +589,158 @@ def test_float16_bad_input_shape_is_an_error(case):
     with pytest.raises(Exception) as info:
         run_custom(feeds16, {"hidden_size": 6, "direction": direction})
     assert word in str(info.value) and "got (" in str(info.value), str(info.value)
+
+
+# ------------------------------------------------------------------ (f) constant weights: packed at creation
+# W, R, B and the projection, when they are initializers, are packed once when the kernel is created; graph
+# inputs are packed on every call. Both paths must give the same outputs, bit for bit.
+def _const_model(feeds, attrs, const, outputs=OUTPUTS):
+    """Like _model, with the inputs at the indices in `const` stored as initializers instead of graph inputs."""
+    m = _model("LSTM", "onnx_rnn", feeds, attrs, outputs)
+    names = {INPUTS[k] for k in const if feeds[k] is not None}
+    kept = [i for i in m.graph.input if i.name not in names]
+    del m.graph.input[:]
+    m.graph.input.extend(kept)
+    for k in sorted(const):
+        if feeds[k] is not None:
+            m.graph.initializer.append(onnx.numpy_helper.from_array(feeds[k], INPUTS[k]))
+    return m
+
+
+def _const_feeds(feeds, const):
+    return {INPUTS[k]: v for k, v in enumerate(feeds) if v is not None and k not in const}
+
+
+CONST_SETS = {"all": (1, 2, 3, 7), "W-R": (1, 2), "B-P": (3, 7), "R": (2,)}
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.float16])
+@pytest.mark.parametrize("const", list(CONST_SETS), ids=list(CONST_SETS))
+@pytest.mark.parametrize("direction,P,bias", [("forward", 70, True), ("bidirectional", 0, True),
+                                              ("reverse", 5, False)])
+def test_constant_weights_match_graph_inputs(dtype, const, direction, P, bias):
+    rng = np.random.default_rng(21 + P)
+    D = 2 if direction == "bidirectional" else 1
+    H = 130  # three unit chunks, the last one partial
+    feeds = make_case(rng, 6, 3, 9, H, P=P, D=D, seq=True, bias=bias)
+    feeds = _as_float16(feeds) if dtype == np.float16 else [
+        v if v is None or v.dtype == np.int32 else v.astype(dtype) for v in feeds]
+    attrs = {"hidden_size": H, "direction": direction, "clip_min": -0.6, "clip_max": 0.55}
+    expected = _session(_model("LSTM", "onnx_rnn", feeds, attrs)).run(None, _feed_dict(feeds))
+    ks = set(CONST_SETS[const])
+    session = _session(_const_model(feeds, attrs, ks))
+    for _ in range(2):  # the packs are reused by every call
+        got = session.run(None, _const_feeds(feeds, ks))
+        for name, a, b in zip(OUTPUTS, got, expected):
+            np.testing.assert_array_equal(a, b, err_msg=name)
+    ref = ref_lstm(feeds, H, direction, clip=(-0.6, 0.55))
+    for name, a, r in zip(OUTPUTS, got, ref):
+        assert_close(a, r, dtype, name)
+
+
+def test_constant_weights_other_batch_and_length_per_call():
+    # One kernel, packed once, serves calls of any T and N.
+    rng = np.random.default_rng(22)
+    attrs = {"hidden_size": 70, "direction": "bidirectional"}
+    base = make_case(rng, 5, 2, 7, 70, P=30, D=2)
+    session = _session(_const_model(base, attrs, {1, 2, 3, 7}))
+    for T, N in [(5, 2), (1, 1), (9, 6), (0, 3), (3, 0)]:
+        feeds = make_case(rng, T, N, 7, 70, P=30, D=2)
+        feeds[1], feeds[2], feeds[3], feeds[7] = base[1], base[2], base[3], base[7]
+        got = session.run(None, _const_feeds(feeds, {1, 2, 3, 7}))
+        for name, a, r in zip(OUTPUTS, got, ref_lstm(feeds, 70, "bidirectional")):
+            assert_close(a, r, np.float32, f"T={T} N={N} {name}")
+
+
+BAD_CONSTANTS = [
+    # (id, input index, bad constant, word of the message): a bad initializer is an error status, never a crash
+    ("W-gates", 1, _z(1, 20, 5), "'W'"),
+    ("W-rank2", 1, _z(24, 5), "'W'"),
+    ("W-input", 1, _z(1, 24, 4), "'W'"),
+    ("R-not-P", 2, _z(1, 24, 6), "'R'"),
+    ("R-rank4", 2, _z(1, 24, 2, 1), "'R'"),
+    ("B-size", 3, _z(1, 40), "'B'"),
+    ("proj-hidden", 7, _z(1, 2, 5), "'projection'"),
+    ("proj-empty", 7, _z(1, 0, 6), "'projection'"),
+]
+
+
+@pytest.mark.parametrize("case", BAD_CONSTANTS, ids=[c[0] for c in BAD_CONSTANTS])
+def test_bad_constant_weight_is_an_error(case):
+    _, k, value, word = case
+    feeds = _with(_base(P=2), k, value)
+    with pytest.raises(Exception) as info:
+        _session(_const_model(feeds, {"hidden_size": 6}, {1, 2, 3, 7})).run(None, _const_feeds(feeds, {1, 2, 3, 7}))
+    assert word in str(info.value), str(info.value)
+
+
+# ------------------------------------------------------------------------------- (g) concurrent run() calls
+@pytest.mark.parametrize("constant", [True, False], ids=["initializers", "graph-inputs"])
+def test_concurrent_runs_on_one_session(constant):
+    # ONNX Runtime may call one kernel instance from several threads at once: the packs made at creation are
+    # shared read-only, everything else is per call.
+    import threading  # noqa: PLC0415
+
+    rng = np.random.default_rng(23)
+    H, P, attrs = 150, 40, {"hidden_size": 150, "clip_min": -0.7, "clip_max": 0.7}
+    weights = make_case(rng, 4, 3, 11, H, P=P, seq=True)
+    const = {1, 2, 3, 7} if constant else set()
+    session = _session(_const_model(weights, attrs, const), threads=2)
+    cases = []
+    for i in range(8):
+        T, N = 3 + i % 4, 1 + i % 3
+        feeds = make_case(rng, T, N, 11, H, P=P, seq=True)
+        if i % 2:
+            feeds[4][:] = T
+        feeds[1], feeds[2], feeds[3], feeds[7] = weights[1], weights[2], weights[3], weights[7]
+        cases.append(feeds)
+    expected = [session.run(None, _const_feeds(f, const)) for f in cases]
+    results: dict[int, list] = {}
+    errors: list[BaseException] = []
+    start = threading.Barrier(len(cases))
+
+    def work(i):
+        try:
+            start.wait()
+            for _ in range(5):
+                out = session.run(None, _const_feeds(cases[i], const))
+                for a, b in zip(out, expected[i]):
+                    np.testing.assert_array_equal(a, b)
+            results[i] = out
+        except BaseException as e:  # noqa: BLE001 - reported below
+            errors.append(e)
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(len(cases))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors[0]
+    for i, feeds in enumerate(cases):
+        for name, a, r in zip(OUTPUTS, results[i], ref_lstm(feeds, H, clip=(-0.7, 0.7))):
+            assert_close(a, r, np.float32, f"case {i} {name}")
+
+
+# ---------------------------------------------------------------------------------------------- (h) streaming
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("P", [0, 48])
+def test_streaming_one_step_per_call_equals_whole_sequence(dtype, P):
+    # T calls of one time step, (Y_h, Y_c) fed back as (initial_h, initial_c), equal one call over T steps.
+    rng = np.random.default_rng(24 + P)
+    T, N, I, H = 12, 3, 10, 130
+    feeds = [v if v is None else v.astype(dtype) for v in make_case(rng, T, N, I, H, P=P)]
+    attrs = {"hidden_size": H, "clip_min": -0.8, "clip_max": 0.8}
+    const = {1, 2, 3, 7}
+    session = _session(_const_model(feeds, attrs, const))
+    y, yh, yc = session.run(None, _const_feeds(feeds, const))
+    h, c = feeds[5], feeds[6]
+    for t in range(T):
+        step = list(feeds)
+        step[0], step[5], step[6] = feeds[0][t : t + 1], h, c
+        y_t, h, c = session.run(None, _const_feeds(step, const))
+        assert y_t.shape == (1, 1, N, P or H)
+        assert_close(y_t[0], y[t].astype(np.float64), dtype, f"Y[{t}]")
+    assert_close(h, yh.astype(np.float64), dtype, "Y_h")
+    assert_close(c, yc.astype(np.float64), dtype, "Y_c")
+    for name, a, r in zip(OUTPUTS, (y, yh, yc), ref_lstm(feeds, H, clip=(-0.8, 0.8))):
+        assert_close(a, r, dtype, name)

@@ -22,21 +22,20 @@ namespace {
 
 const OrtApi* g_api = nullptr;
 
-using ComputeFn = OrtStatus* (*)(const OrtApi*, OrtKernelContext*, const LstmAttrs&) noexcept;
-
 struct LstmKernel {
   LstmAttrs attrs;
-  ComputeFn compute;                          // CPU kernels
+  LstmCpuKernel* cpu = nullptr;               // CPU kernels (owned; holds the weights packed at creation)
   const OnnxRnnCudaKernels* cuda = nullptr;  // CUDA kernels: compute through this table, with `state`
   void* state = nullptr;
+  ~LstmKernel() { delete cpu; }
 };
 
 // OrtCustomOp must be the first base so that ORT's OrtCustomOp* can be cast back.
 struct LstmOp : OrtCustomOp {
   const char* ep;                       // execution provider type
   ONNXTensorElementDataType float_type;  // X, W, R, B, initial_h, initial_c, projection, outputs
-  ComputeFn compute;                 // CPU
-  const OnnxRnnCudaKernels* cuda;    // CUDA (compute is null)
+  LstmCpuCreateFn create_cpu;        // CPU
+  const OnnxRnnCudaKernels* cuda;    // CUDA (create_cpu is null)
 };
 
 const LstmOp* self(const OrtCustomOp* op) { return static_cast<const LstmOp*>(op); }
@@ -100,9 +99,14 @@ OrtStatus* ORT_API_CALL create_kernel(const OrtCustomOp* op, const OrtApi* api, 
       delete k;
       return api->CreateStatus(ORT_INVALID_ARGUMENT, err.c_str());
     }
-    k->compute = self(op)->compute;
     k->cuda = self(op)->cuda;
-    if (k->cuda) {
+    if (!k->cuda) {
+      OrtStatus* st = self(op)->create_cpu(api, info, k->attrs, &k->cpu);
+      if (st) {
+        delete k;
+        return st;
+      }
+    } else {
       k->state = k->cuda->create(self(op)->float_type);
       if (!k->state) {
         delete k;
@@ -121,7 +125,7 @@ OrtStatus* ORT_API_CALL create_kernel(const OrtCustomOp* op, const OrtApi* api, 
 OrtStatus* ORT_API_CALL compute(void* kernel, OrtKernelContext* ctx) noexcept {
   const auto* k = static_cast<const LstmKernel*>(kernel);
   if (k->cuda) return k->cuda->compute(k->state, g_api, ctx, &k->attrs);
-  return k->compute(g_api, ctx, k->attrs);
+  return k->cpu->compute(g_api, ctx);
 }
 
 void ORT_API_CALL destroy_kernel(void* kernel) noexcept {
@@ -155,7 +159,7 @@ int ORT_API_CALL variadic_homogeneity(const OrtCustomOp*) noexcept { return 1; }
 int ORT_API_CALL start_version(const OrtCustomOp*) noexcept { return 1; }
 int ORT_API_CALL end_version(const OrtCustomOp*) noexcept { return INT_MAX; }
 
-LstmOp make_op(const char* ep, ONNXTensorElementDataType type, ComputeFn fn,
+LstmOp make_op(const char* ep, ONNXTensorElementDataType type, LstmCpuCreateFn fn,
                const OnnxRnnCudaKernels* cuda = nullptr) {
   LstmOp op;
   std::memset(static_cast<OrtCustomOp*>(&op), 0, sizeof(OrtCustomOp));
@@ -187,7 +191,7 @@ LstmOp make_op(const char* ep, ONNXTensorElementDataType type, ComputeFn fn,
   op.ReleaseAliasMap = nullptr;
   op.ep = ep;
   op.float_type = type;
-  op.compute = fn;
+  op.create_cpu = fn;
   op.cuda = cuda;
   return op;
 }
@@ -197,9 +201,9 @@ constexpr const char* kCuda = "CUDAExecutionProvider";
 
 std::vector<LstmOp> make_ops() {
   std::vector<LstmOp> all = {
-      make_op(kCpu, ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT, &lstm_compute_cpu<float>),
-      make_op(kCpu, ONNX_TENSOR_ELEMENT_DATA_TYPE_DOUBLE, &lstm_compute_cpu<double>),
-      make_op(kCpu, ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT16, &lstm_compute_cpu<Half>),
+      make_op(kCpu, ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT, &lstm_create_cpu<float>),
+      make_op(kCpu, ONNX_TENSOR_ELEMENT_DATA_TYPE_DOUBLE, &lstm_create_cpu<double>),
+      make_op(kCpu, ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT16, &lstm_create_cpu<Half>),
   };
   if (const OnnxRnnCudaKernels* cuda = cuda_kernels()) {
     for (int k = 0; k < cuda->num_float_types; ++k)
