@@ -8,6 +8,7 @@ against PyTorch (below 1.0: onnx-rnn is faster). A benchmark, not a test: nothin
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import subprocess
@@ -33,21 +34,25 @@ class Workload:
 
     def describe(self) -> str:
         s = self.spec
-        proj = f" P={s.projection_size}" if s.projection_size else ""
+        proj = (f" P={s.projection_size}" if s.projection_size else "") + \
+            (f" clip=[{s.lstm_state_clip_min}, {s.lstm_state_clip_max}]" if s.clips else "")
         kind = f"streaming: {self.T} calls of one step, states carried, ms for all" if self.streaming \
             else "whole sequence"
         return (f"{s.mode}{' bi' if s.bidirectional else ''} T={self.T} N={self.N} I={self.I} "
                 f"H={s.state_size}{proj} L={s.num_layers} ({kind})")
 
 
-def _lstm(H: int, P: int | None = None, bidirectional: bool = False, mode: str = "lstm") -> RNNSpec:
+def _lstm(H: int, P: int | None = None, bidirectional: bool = False, mode: str = "lstm",
+          clip: float | None = None) -> RNNSpec:
     return RNNSpec(mode=mode, state_size=H, num_layers=2, bidirectional=bidirectional, state_outputs=True,
-                   projection_size=P)
+                   projection_size=P, lstm_state_clip_min=None if clip is None else -clip,
+                   lstm_state_clip_max=clip)
 
 
 WORKLOADS = {
     "lstmp": Workload("lstmp", _lstm(1024, 256), 200, 8, 256),
     "lstm": Workload("lstm", _lstm(512), 200, 8, 256),
+    "lstm-clip": Workload("lstm-clip", _lstm(512, clip=3.0), 200, 8, 256),
     "bigru": Workload("bigru", _lstm(512, bidirectional=True, mode="gru"), 200, 8, 256),
     "lstmp-stream": Workload("lstmp-stream", _lstm(1024, 256), 50, 1, 256, streaming=True),
     "lstm-stream": Workload("lstm-stream", _lstm(512), 50, 1, 256, streaming=True),
@@ -101,6 +106,12 @@ def bench_workload(w: Workload, threads: int, repeat: int, provider: str, mxnet:
                                   _time(_ort_runner(w, params, threads, provider, portable=True), repeat)))
         except (OnnxRnnError, ImportError) as error:
             results.append(Result(w.name, "onnx-rnn portable", None, str(error)))
+    if w.spec.clips and not w.spec.projection_size:
+        # The speed to match: ONNX Runtime's own LSTM on the same weights, which cannot clip.
+        native = Workload(w.name, dataclasses.replace(w.spec, lstm_state_clip_min=None, lstm_state_clip_max=None),
+                          w.T, w.N, w.I, w.streaming)
+        results.append(Result(w.name, "ort LSTM (no clip)", _time(_ort_runner(native, params, threads, provider),
+                                                                   repeat)))
     results.append(_torch_result(w, params, threads, repeat, provider))
     if mxnet and provider == "cpu":
         results.append(_mxnet_result(w, threads, repeat))
