@@ -2,7 +2,7 @@
 // algorithm and the threading.
 //
 // Per layer direction:
-//   1. W, R and P are packed into Eigen's GEMM panel format (packed_gemm.h): once, when the kernel is created,
+//   1. W, R and P are packed into the GEMM's panel format (packed_gemm.h, GemmFor<T>): once, when the kernel is created,
 //      for those that are constant initializers (CpuKernel::init, ConstPacks), else once per call. W and R rows
 //      are first put in a "unit-chunk interleaved" order: hidden units are cut into chunks of kChunk units, and
 //      for each chunk the rows of its i, o, f, c gates lie next to each other. Then one column block of the gate
@@ -12,7 +12,8 @@
 //   3. Per step: h is packed once; one parallel pass over unit chunks: G = XW[t] + h (N, S) x R_chunk^T, then
 //      activations + clip + state update + sequence-length masking for those units; with projection a second
 //      pass over column tiles of P: h = h_full (N, H) x P_tile^T.
-// The GEMM kernels are Eigen's (single-threaded: no OpenMP, EIGEN_DONT_PARALLELIZE); all parallelism comes
+// The GEMM kernels (sgemm_avx2.h for float32 under AVX2 + FMA, else Eigen's gebp) are single-threaded (no
+// OpenMP, EIGEN_DONT_PARALLELIZE); all parallelism comes
 // from ONNX Runtime's intra-op pool through KernelContext_ParallelFor.
 #include "lstm_cpu.h"
 
@@ -143,7 +144,7 @@ struct WeightLayout {
   std::vector<size_t> w_off, r_off, p_off;  // count + 1 entries; back() is the total
 
   WeightLayout(int64_t H, int64_t I, int64_t S, int64_t P) : units(H, kChunk<T>), ptiles(P, kProjCols) {
-    using Gemm = PackedGemm<T>;
+    using Gemm = GemmFor<T>;
     w_off.assign(static_cast<size_t>(units.count) + 1, 0);
     r_off = w_off;
     for (int64_t k = 0; k < units.count; ++k) {
@@ -161,7 +162,7 @@ struct WeightLayout {
     const int64_t H = units.n, j0 = units.begin(k), w = units.size(k);
     tmp.resize(static_cast<size_t>(4 * w * K));
     for (int g = 0; g < 4; ++g) std::copy(M + (g * H + j0) * K, M + (g * H + j0 + w) * K, tmp.data() + g * w * K);
-    PackedGemm<T>::pack_a(dst, tmp.data(), K, 4 * w, K);
+    GemmFor<T>::pack_a(dst, tmp.data(), K, 4 * w, K);
   }
 
   // bias (4H, chunk order) for unit chunk k: Wb + Rb of B (8H).
@@ -174,7 +175,7 @@ struct WeightLayout {
   // Packs column tile t of the projection Pw (P, H) into dst (the tile's block).
   void pack_tile(T* dst, const T* Pw, int64_t t) const {
     const int64_t H = units.n;
-    PackedGemm<T>::pack_a(dst, Pw + ptiles.begin(t) * H, H, ptiles.size(t), H);
+    GemmFor<T>::pack_a(dst, Pw + ptiles.begin(t) * H, H, ptiles.size(t), H);
   }
 };
 
@@ -203,7 +204,7 @@ struct DirectionJob {
 
 template <typename T>
 class LstmDirection {
-  using Gemm = PackedGemm<T>;
+  using Gemm = GemmFor<T>;
 
  public:
   LstmDirection(const LstmDims& dims, const LstmAttrs& attrs, Runner& runner)

@@ -19,6 +19,8 @@
 
 #include <Eigen/Core>
 
+#include "sgemm_avx2.h"
+
 static_assert(EIGEN_VERSION_AT_LEAST(3, 4, 0) && !EIGEN_VERSION_AT_LEAST(3, 4, 90),
               "packed_gemm.h uses Eigen 3.4's internal GEMM blocks");
 
@@ -110,6 +112,22 @@ struct PackedGemm {
     }
   }
 };
+
+// The packed GEMM used for element type T: for float, the AVX2/FMA kernel of sgemm_avx2.h when the compiler
+// targets AVX2 and FMA (ONNX_RNN_NATIVE on such a CPU), else Eigen's (float64 always). Both have the
+// interface above; their packed formats differ, so everything packed for one kernel is used with it only.
+template <typename T>
+struct GemmSelect {
+  using type = PackedGemm<T>;
+};
+#ifdef ONNX_RNN_SGEMM_AVX2
+template <>
+struct GemmSelect<float> {
+  using type = Avx2PackedGemm;
+};
+#endif
+template <typename T>
+using GemmFor = typename GemmSelect<T>::type;
 
 }  // namespace onnx_rnn
 
