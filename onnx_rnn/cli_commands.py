@@ -46,6 +46,7 @@ def add_convert_arguments(p: argparse.ArgumentParser) -> None:
 
 _SPEC_FLAGS = ("mode", "state_size", "num_layers", "bidirectional", "state_outputs", "use_sequence_length",
                "projection_size", "lstm_state_clip_min", "lstm_state_clip_max", "lstm_state_clip_nan")
+_FLAGS_FORM_ONLY = ("params", "params_key", "attrs", "input_size", "zero_initial_state") + _SPEC_FLAGS
 
 
 def run_convert(args: argparse.Namespace) -> int:
@@ -56,6 +57,8 @@ def run_convert(args: argparse.Namespace) -> int:
 
     if args.params is None:
         raise OnnxRnnError("give --params (with RNN flags or --attrs) or a checkpoint's two files")
+    if args.input_shape:
+        raise OnnxRnnError("--input-shape applies to checkpoints; a converted RNN's T and N are always symbolic")
     spec = RNNSpec.from_mxnet_attrs(_spec_attrs(args))
     parameters = load_array(args.params, args.params_key)
     model = export_spec(spec, parameters, input_size=args.input_size,
@@ -89,12 +92,12 @@ def _backend_kwargs(args: argparse.Namespace) -> dict:
 
 
 def _convert_checkpoint(args: argparse.Namespace) -> int:
-    if args.params or args.attrs or args.mode:
-        raise OnnxRnnError("a checkpoint conversion takes no --params, --attrs or RNN flags")
-    try:
-        from .mxnet.cli_commands import run_convert_checkpoint  # noqa: PLC0415
-    except ImportError as error:  # pragma: no cover - the package always ships it
-        raise OnnxRnnError(f"checkpoint conversion is unavailable: {error}") from error
+    """The checkpoint form: the symbol defines the graph, so the flags form's options must be absent."""
+    from .mxnet.cli_commands import run_convert_checkpoint  # noqa: PLC0415
+
+    given = [f"--{name.replace('_', '-')}" for name in _FLAGS_FORM_ONLY if getattr(args, name) not in (None, False)]
+    if given:
+        raise OnnxRnnError(f"{', '.join(given)} do not apply to a checkpoint (the symbol defines the graph)")
     return run_convert_checkpoint(args)
 
 

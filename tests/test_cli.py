@@ -109,3 +109,15 @@ def test_info(capsys):
     for word in ("onnx-rnn", "onnxruntime", "providers", "CPUExecutionProvider", "plugin"):
         assert word in out
     json.dumps(out)
+
+
+def test_checkpoint_and_flag_forms_do_not_mix(fixture_files, capsys):
+    tmp, *_ = fixture_files
+    models = Path(__file__).parent.parent / "models"
+    assert main(["convert", str(models / "char_lstm-symbol.json"), str(models / "char_lstm-0000.params"),
+                 "--state-size", "4", "--params", str(tmp / "params.npy"), "-o", str(tmp / "m.onnx")]) == 2
+    assert "--params, --state-size do not apply to a checkpoint" in capsys.readouterr().err
+    assert main(["convert", "--attrs", str(tmp / "attrs.json"), "--params", str(tmp / "params.npy"),
+                 "--input-shape", "data=1,2", "-o", str(tmp / "m.onnx")]) == 2
+    assert "--input-shape applies to checkpoints" in capsys.readouterr().err
+    assert not (tmp / "m.onnx").exists()

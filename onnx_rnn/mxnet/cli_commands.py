@@ -1,7 +1,6 @@
 """CLI handlers for checkpoints: ``onnx-rnn convert PREFIX-symbol.json PREFIX-0000.params -o model.onnx``.
 
-cli.py's ``convert`` dispatches here when given the checkpoint's two files. ``check`` is the package's
-own (onnx_rnn.check); the wrappers below keep this module's interface complete.
+cli.py's ``convert`` parses the arguments and dispatches here when given the checkpoint's two files.
 """
 from __future__ import annotations
 
@@ -54,29 +53,12 @@ def checkpoint_files(files: Sequence[str]) -> tuple[str, str]:
     return a, b
 
 
-def add_convert_checkpoint_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("checkpoint", nargs=2, metavar="FILE", help="PREFIX-symbol.json PREFIX-NNNN.params")
-    p.add_argument("-o", "--output", required=True, help="the .onnx file to write")
-    p.add_argument("--input-shape", action="append", default=[], metavar="NAME=D0,D1,...",
-                   help="fix an input's shape (default: its batch and time axes are symbolic); repeatable")
-    p.add_argument("--opset", type=int, help="ONNX opset (default 17)")
-    form = p.add_mutually_exclusive_group()
-    form.add_argument("--portable", action="store_true",
-                      help="standard ONNX operators only, also for LSTM projection and clipping (no plugin)")
-    form.add_argument("--plugin-only", action="store_true",
-                      help="projection/clipping layers need the onnx-rnn plugin (no portable fallback)")
-
-
 def run_convert_checkpoint(args: argparse.Namespace) -> int:
     from ..export.builder import DEFAULT_OPSET  # noqa: PLC0415
     from ..export.model import layer_backend  # noqa: PLC0415
     from ..files import save_model  # noqa: PLC0415
     from .convert import convert_checkpoint  # noqa: PLC0415
 
-    unused = [flag for flag, attr in (("--zero-initial-state", "zero_initial_state"), ("--input-size", "input_size"),
-                                      ("--params-key", "params_key")) if getattr(args, attr, None)]
-    if unused:
-        raise OnnxRnnError(f"{', '.join(unused)} do not apply to a checkpoint (the symbol defines the graph)")
     symbol_path, params_path = checkpoint_files(args.checkpoint)
     backend = layer_backend(getattr(args, "portable", False), getattr(args, "plugin_only", False))
     model = convert_checkpoint(symbol_path, params_path, input_shapes=parse_input_shapes(args.input_shape),
@@ -98,15 +80,3 @@ def _shape(value_info) -> str:
     dims = [d.dim_param if d.HasField("dim_param") else str(d.dim_value) if d.HasField("dim_value") else "?"
             for d in tensor.shape.dim]
     return "(" + ", ".join(dims) + ")"
-
-
-def add_check_arguments(p: argparse.ArgumentParser) -> None:
-    from ..check import add_arguments  # noqa: PLC0415
-
-    add_arguments(p)
-
-
-def run_check(args: argparse.Namespace) -> int:
-    from ..check import run  # noqa: PLC0415
-
-    return run(args)
