@@ -4,6 +4,7 @@
 #define ONNX_RNN_OPS_KERNEL_IO_H_
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "lstm_params.h"
@@ -54,6 +55,27 @@ inline OrtStatus* get_output(const OrtApi* api, OrtKernelContext* ctx, size_t co
   ONNX_RNN_RETURN_IF_ERROR(api->KernelContext_GetOutput(ctx, index, shape.data(), shape.size(), &v));
   if (!v) return nullptr;  // output omitted by an empty name
   return api->GetTensorMutableData(v, data);
+}
+
+// Reads every input of onnx_rnn.LSTM and validates them against the attributes and each other
+// (docs/custom_op.md), as both kernels must before touching data; `num_outputs` is the node's output count.
+inline OrtStatus* read_lstm_inputs(const OrtApi* api, OrtKernelContext* ctx, const LstmAttrs& attrs,
+                                   int32_t elem_type, InputView (&in)[kNumInputs], LstmDims* dims,
+                                   size_t* num_outputs) {
+  size_t nin = 0;
+  ONNX_RNN_RETURN_IF_ERROR(api->KernelContext_GetInputCount(ctx, &nin));
+  ONNX_RNN_RETURN_IF_ERROR(api->KernelContext_GetOutputCount(ctx, num_outputs));
+  if (nin > kNumInputs) {
+    return make_status(api, ORT_INVALID_ARGUMENT, "onnx_rnn.LSTM: at most 8 inputs, got " + std::to_string(nin));
+  }
+  TensorDesc desc[kNumInputs];
+  for (size_t k = 0; k < nin; ++k) {
+    ONNX_RNN_RETURN_IF_ERROR(read_input(api, ctx, k, &in[k]));
+    desc[k] = in[k].desc;
+  }
+  const std::string err = validate_lstm_inputs(attrs, desc, kNumInputs, elem_type, dims);
+  if (!err.empty()) return make_status(api, ORT_INVALID_ARGUMENT, err);
+  return nullptr;
 }
 
 }  // namespace onnx_rnn

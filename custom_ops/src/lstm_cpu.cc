@@ -548,33 +548,21 @@ template <typename IO>
 OrtStatus* lstm_compute_cpu_impl(const OrtApi* api, OrtKernelContext* ctx, const LstmAttrs& attrs,
                                  const ConstPacks<typename IoType<IO>::Compute>& packs) {
   using T = typename IoType<IO>::Compute;
-  size_t nin = 0, nout = 0;
-  ONNX_RNN_RETURN_IF_ERROR(api->KernelContext_GetInputCount(ctx, &nin));
-  ONNX_RNN_RETURN_IF_ERROR(api->KernelContext_GetOutputCount(ctx, &nout));
-  if (nin > kNumInputs) {
-    return make_status(api, ORT_INVALID_ARGUMENT,
-                       "onnx_rnn.LSTM: at most 8 inputs, got " + std::to_string(nin));
-  }
-  InputView in[kNumInputs];
-  TensorDesc desc[kNumInputs];
-  for (size_t k = 0; k < nin; ++k) {
-    ONNX_RNN_RETURN_IF_ERROR(read_input(api, ctx, k, &in[k]));
-    desc[k] = in[k].desc;
-  }
   // Every input, the constant ones included, is validated on every call.
+  InputView in[kNumInputs];
   LstmDims d;
-  std::string err = validate_lstm_inputs(attrs, desc, kNumInputs, IoType<IO>::kOnnx, &d);
-  if (!err.empty()) return make_status(api, ORT_INVALID_ARGUMENT, err);
+  size_t nout = 0;
+  ONNX_RNN_RETURN_IF_ERROR(read_lstm_inputs(api, ctx, attrs, IoType<IO>::kOnnx, in, &d, &nout));
   const int32_t* lens = d.has_seq ? static_cast<const int32_t*>(in[kSeqLens].data) : nullptr;
   if (lens) {
-    err = validate_sequence_lens(lens, d.N, d.T);
+    const std::string err = validate_sequence_lens(lens, d.N, d.T);
     if (!err.empty()) return make_status(api, ORT_INVALID_ARGUMENT, err);
   }
   // The packs made at creation, for inputs whose (validated) shape is the packed constant's: the same layout.
-  const bool cW = packs.W.cached && desc[kW].dims == packs.W.dims;
-  const bool cR = packs.R.cached && desc[kR].dims == packs.R.dims;
-  const bool cB = d.has_B && packs.B.cached && desc[kB].dims == packs.B.dims;
-  const bool cP = d.has_proj && packs.P.cached && desc[kProjection].dims == packs.P.dims;
+  const bool cW = packs.W.cached && in[kW].desc.dims == packs.W.dims;
+  const bool cR = packs.R.cached && in[kR].desc.dims == packs.R.dims;
+  const bool cB = d.has_B && packs.B.cached && in[kB].desc.dims == packs.B.dims;
+  const bool cP = d.has_proj && packs.P.cached && in[kProjection].desc.dims == packs.P.dims;
 
   void* y = nullptr;
   void* yh = nullptr;

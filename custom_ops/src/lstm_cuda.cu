@@ -291,21 +291,10 @@ class Scratch {
 
 template <typename T>
 OrtStatus* compute_impl(KernelState* state, const OrtApi* api, OrtKernelContext* ctx, const LstmAttrs& attrs) {
-  size_t nin = 0, nout = 0;
-  ONNX_RNN_RETURN_IF_ERROR(api->KernelContext_GetInputCount(ctx, &nin));
-  ONNX_RNN_RETURN_IF_ERROR(api->KernelContext_GetOutputCount(ctx, &nout));
-  if (nin > kNumInputs) {
-    return make_status(api, ORT_INVALID_ARGUMENT, "onnx_rnn.LSTM: at most 8 inputs, got " + std::to_string(nin));
-  }
   InputView in[kNumInputs];
-  TensorDesc desc[kNumInputs];
-  for (size_t k = 0; k < nin; ++k) {
-    ONNX_RNN_RETURN_IF_ERROR(read_input(api, ctx, k, &in[k]));
-    desc[k] = in[k].desc;
-  }
   LstmDims d;
-  const std::string err = validate_lstm_inputs(attrs, desc, kNumInputs, TypeTraits<T>::onnx, &d);
-  if (!err.empty()) return make_status(api, ORT_INVALID_ARGUMENT, err);
+  size_t nout = 0;
+  ONNX_RNN_RETURN_IF_ERROR(read_lstm_inputs(api, ctx, attrs, TypeTraits<T>::onnx, in, &d, &nout));
 
   void* y = nullptr;
   void* yh = nullptr;
