@@ -683,15 +683,8 @@ class CpuKernel final : public LstmCpuKernel {
   }
 
   OrtStatus* compute(const OrtApi* api, OrtKernelContext* ctx) const noexcept override {
-    try {
-      return lstm_compute_cpu_impl<IO>(api, ctx, attrs_, packs_);
-    } catch (const std::bad_alloc&) {
-      return api->CreateStatus(ORT_RUNTIME_EXCEPTION, "onnx_rnn.LSTM: out of memory");
-    } catch (const std::exception& e) {
-      return api->CreateStatus(ORT_RUNTIME_EXCEPTION, (std::string("onnx_rnn.LSTM: ") + e.what()).c_str());
-    } catch (...) {
-      return api->CreateStatus(ORT_RUNTIME_EXCEPTION, "onnx_rnn.LSTM: unknown error");
-    }
+    return status_from_exceptions(api, "onnx_rnn.LSTM",
+                                  [&] { return lstm_compute_cpu_impl<IO>(api, ctx, attrs_, packs_); });
   }
 
  private:
@@ -705,18 +698,12 @@ template <typename T>
 OrtStatus* lstm_create_cpu(const OrtApi* api, const OrtKernelInfo* info, const LstmAttrs& attrs,
                            LstmCpuKernel** out) noexcept {
   *out = nullptr;
-  try {
+  return status_from_exceptions(api, "onnx_rnn.LSTM (creating the kernel)", [&]() -> OrtStatus* {
     std::unique_ptr<CpuKernel<T>> k(new CpuKernel<T>(attrs));
     ONNX_RNN_RETURN_IF_ERROR(k->init(api, info));
     *out = k.release();
     return nullptr;
-  } catch (const std::bad_alloc&) {
-    return api->CreateStatus(ORT_RUNTIME_EXCEPTION, "onnx_rnn.LSTM: out of memory packing the weights");
-  } catch (const std::exception& e) {
-    return api->CreateStatus(ORT_RUNTIME_EXCEPTION, (std::string("onnx_rnn.LSTM: ") + e.what()).c_str());
-  } catch (...) {
-    return api->CreateStatus(ORT_RUNTIME_EXCEPTION, "onnx_rnn.LSTM: unknown error creating the kernel");
-  }
+  });
 }
 
 template OrtStatus* lstm_create_cpu<float>(const OrtApi*, const OrtKernelInfo*, const LstmAttrs&,

@@ -430,15 +430,7 @@ OrtStatus* compute_impl(KernelState* state, const OrtApi* api, OrtKernelContext*
 template <typename T>
 OrtStatus* compute_guarded(KernelState* state, const OrtApi* api, OrtKernelContext* ctx,
                            const LstmAttrs& attrs) noexcept {
-  try {
-    return compute_impl<T>(state, api, ctx, attrs);
-  } catch (const std::bad_alloc&) {
-    return api->CreateStatus(ORT_RUNTIME_EXCEPTION, "onnx_rnn.LSTM (CUDA): out of memory");
-  } catch (const std::exception& e) {
-    return api->CreateStatus(ORT_RUNTIME_EXCEPTION, (std::string("onnx_rnn.LSTM (CUDA): ") + e.what()).c_str());
-  } catch (...) {
-    return api->CreateStatus(ORT_RUNTIME_EXCEPTION, "onnx_rnn.LSTM (CUDA): unknown error");
-  }
+  return status_from_exceptions(api, "onnx_rnn.LSTM (CUDA)", [&] { return compute_impl<T>(state, api, ctx, attrs); });
 }
 
 // ------------------------------------------------------------------------------------------------ the table

@@ -2,6 +2,8 @@
 #ifndef ONNX_RNN_OPS_ORT_UTIL_H_
 #define ONNX_RNN_OPS_ORT_UTIL_H_
 
+#include <exception>
+#include <new>
 #include <string>
 
 #include "onnxruntime_c_api.h"
@@ -17,6 +19,21 @@ namespace onnx_rnn {
 
 inline OrtStatus* make_status(const OrtApi* api, OrtErrorCode code, const std::string& msg) {
   return api->CreateStatus(code, msg.c_str());
+}
+
+// Runs `body` (returning an OrtStatus*) and turns any C++ exception into an ORT error status naming `who`:
+// exceptions must never cross the C API boundary.
+template <typename Body>
+OrtStatus* status_from_exceptions(const OrtApi* api, const char* who, Body&& body) noexcept {
+  try {
+    return body();
+  } catch (const std::bad_alloc&) {
+    return make_status(api, ORT_RUNTIME_EXCEPTION, std::string(who) + ": out of memory");
+  } catch (const std::exception& e) {
+    return make_status(api, ORT_RUNTIME_EXCEPTION, std::string(who) + ": " + e.what());
+  } catch (...) {
+    return make_status(api, ORT_RUNTIME_EXCEPTION, std::string(who) + ": unknown error");
+  }
 }
 
 }  // namespace onnx_rnn
