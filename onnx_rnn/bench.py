@@ -99,18 +99,18 @@ def bench_workload(w: Workload, threads: int, repeat: int, provider: str, mxnet:
     rng = np.random.default_rng(0)
     scale = 1.0 / np.sqrt(w.spec.state_size)
     params = rng.uniform(-scale, scale, w.spec.param_count(w.I)).astype(np.float32)
-    results = [Result(w.name, "onnx-rnn", _time(_ort_runner(w, params, threads, provider), repeat))]
+    results = [Result(w.name, "onnx-rnn", min_ms(_ort_runner(w, params, threads, provider), repeat))]
     if w.spec.needs_custom_lstm:
         try:
             results.append(Result(w.name, "onnx-rnn portable",
-                                  _time(_ort_runner(w, params, threads, provider, portable=True), repeat)))
+                                  min_ms(_ort_runner(w, params, threads, provider, portable=True), repeat)))
         except (OnnxRnnError, ImportError) as error:
             results.append(Result(w.name, "onnx-rnn portable", None, str(error)))
     if w.spec.clips and not w.spec.projection_size:
         # The speed to match: ONNX Runtime's own LSTM on the same weights, which cannot clip.
         native = Workload(w.name, dataclasses.replace(w.spec, lstm_state_clip_min=None, lstm_state_clip_max=None),
                           w.T, w.N, w.I, w.streaming)
-        results.append(Result(w.name, "ort LSTM (no clip)", _time(_ort_runner(native, params, threads, provider),
+        results.append(Result(w.name, "ort LSTM (no clip)", min_ms(_ort_runner(native, params, threads, provider),
                                                                    repeat)))
     results.append(_torch_result(w, params, threads, repeat, provider))
     if mxnet and provider == "cpu":
@@ -120,7 +120,8 @@ def bench_workload(w: Workload, threads: int, repeat: int, provider: str, mxnet:
     return results
 
 
-def _time(step: Callable[[], object], repeat: int) -> float:
+def min_ms(step: Callable[[], object], repeat: int) -> float:
+    """Milliseconds of the fastest of ``repeat`` calls of ``step``, after one warm-up call."""
     step()  # warm-up: allocations, ORT's first-run optimisations, torch's oneDNN primitive creation
     best = float("inf")
     for _ in range(repeat):
@@ -191,7 +192,7 @@ def _torch_result(w: Workload, params: np.ndarray, threads: int, repeat: int, pr
                 module(x, state)
         sync()
 
-    return Result(w.name, "pytorch", _time(step, repeat), f"torch {torch.__version__}, {threads} threads")
+    return Result(w.name, "pytorch", min_ms(step, repeat), f"torch {torch.__version__}, {threads} threads")
 
 
 def _torch_module(w: Workload, params: np.ndarray):

@@ -6,10 +6,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 from typing import Callable, Sequence
-
-import numpy as np
 
 from .errors import OnnxRnnError
 

@@ -15,24 +15,14 @@ The plugin rows are left out (with a note) when the library is not built.
 from __future__ import annotations
 
 import argparse
-import time
 
 import numpy as np
 import onnxruntime as ort
 
+from onnx_rnn.bench import min_ms
 from onnx_rnn.export import export_spec
 from onnx_rnn.runtime import library_path, plugin_available
 from onnx_rnn.spec import RNNSpec
-
-
-def best_ms(step, repeat: int) -> float:
-    step()
-    best = float("inf")
-    for _ in range(repeat):
-        start = time.perf_counter()
-        step()
-        best = min(best, time.perf_counter() - start)
-    return best * 1e3
 
 
 def ort_step(model, feeds, threads: int, library: str | None):
@@ -92,17 +82,17 @@ def main() -> int:
     library = library_path() if plugin_available() else None
     default, portable = export_spec(spec, params), export_spec(spec, params, portable=True)
     if library:
-        rows["plugin"] = best_ms(ort_step(export_spec(spec, params, plugin_only=True), feeds, args.threads,
+        rows["plugin"] = min_ms(ort_step(export_spec(spec, params, plugin_only=True), feeds, args.threads,
                                           library), args.repeat)
-        rows["default+plugin"] = best_ms(ort_step(default, feeds, args.threads, library), args.repeat)
+        rows["default+plugin"] = min_ms(ort_step(default, feeds, args.threads, library), args.repeat)
     else:
         rows["plugin"] = rows["default+plugin"] = None
         notes["plugin"] = notes["default+plugin"] = "plugin library not built"
-    rows["default"] = best_ms(ort_step(default, feeds, args.threads, None), args.repeat)
-    rows["portable"] = best_ms(ort_step(portable, feeds, args.threads, None), args.repeat)
+    rows["default"] = min_ms(ort_step(default, feeds, args.threads, None), args.repeat)
+    rows["portable"] = min_ms(ort_step(portable, feeds, args.threads, None), args.repeat)
     try:
         step, version = torch_step(spec, params, args.I, feeds, args.threads)
-        rows["pytorch"] = best_ms(step, args.repeat)
+        rows["pytorch"] = min_ms(step, args.repeat)
         notes["pytorch"] = f"torch {version} nn.LSTM(proj_size)"
     except ImportError:
         rows["pytorch"], notes["pytorch"] = None, "torch not installed"
