@@ -13,12 +13,7 @@ from .common import norm_axis, show_shape
 from .tensor import concat_values
 
 
-BOOL_ATTRS = ("bidirectional", "state_outputs", "lstm_state_clip_nan", "use_sequence_length")
-
-
 def _spec(ctx: Context, attrs: Attrs) -> RNNSpec:
-    for key in BOOL_ATTRS:  # typed here: RNNSpec takes any value for these flags
-        attrs.bool(key)
     try:
         return RNNSpec.from_mxnet_attrs(attrs.raw)
     except OnnxRnnError as exc:
