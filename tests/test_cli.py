@@ -121,3 +121,16 @@ def test_checkpoint_and_flag_forms_do_not_mix(fixture_files, capsys):
                  "--input-shape", "data=1,2", "-o", str(tmp / "m.onnx")]) == 2
     assert "--input-shape applies to checkpoints" in capsys.readouterr().err
     assert not (tmp / "m.onnx").exists()
+
+
+def test_checkpoint_with_a_non_boolean_rnn_flag(tmp_path, capsys):
+    models = Path(__file__).parent.parent / "models"
+    symbol = json.loads((models / "char_lstm-symbol.json").read_text())
+    for node in symbol["nodes"]:
+        if node["op"] == "RNN":
+            node.setdefault("attrs", {})["bidirectional"] = "abc"
+    (tmp_path / "b-symbol.json").write_text(json.dumps(symbol))
+    assert main(["convert", str(tmp_path / "b-symbol.json"), str(models / "char_lstm-0000.params"),
+                 "-o", str(tmp_path / "b.onnx")]) == 2
+    assert "RNN node 'charlm_lstm0_rnn0': bidirectional must be True or False, got 'abc'" in capsys.readouterr().err
+    assert not (tmp_path / "b.onnx").exists()
