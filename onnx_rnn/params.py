@@ -1,6 +1,6 @@
 """MXNet's flat parameter vector <-> per-layer, per-direction weights; gate reordering to ONNX.
 
-The flat layout (DESIGN.md section 1): first every weight matrix, layer by layer and direction by direction
+The flat layout (README, Semantics): first every weight matrix, layer by layer and direction by direction
 (i2h, h2h, and h2r when projecting), then every bias in the same order (i2h, h2h).
 """
 from __future__ import annotations

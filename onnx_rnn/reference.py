@@ -1,4 +1,4 @@
-"""NumPy reference of MXNet's ``RNN`` operator with the semantics of DESIGN.md section 1.
+"""NumPy reference of MXNet's ``RNN`` operator with the semantics stated in the README (Semantics).
 
 Straightforward loops over layers, directions and time, computed in float64, for tests and
 ``onnx-rnn check``. Unlike MXNet's CPU build, it honours LSTM state clipping (with NaN handling) and

@@ -2,7 +2,7 @@
 
 MXNet's default CPU path silently ignores ``lstm_state_clip_min/max`` and ``sequence_length``: the committed
 fixtures (tests/fixtures/mxnet_cpu_quirks) hold its output, bit-identical to running without those arguments.
-The oracle for the correct semantics is our NumPy reference (DESIGN.md section 1, cuDNN's semantics), and
+The oracle for the correct semantics is our NumPy reference (the README's Semantics: cuDNN's semantics), and
 the fixtures show the difference is real: a converted model must match the reference and differ from MXNet.
 """
 from __future__ import annotations

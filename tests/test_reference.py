@@ -1,5 +1,5 @@
 """The NumPy reference itself, against an oracle nobody here wrote (MXNet 1.9.1's fixtures), and its
-semantics where MXNet's CPU operator is wrong (clipping, sequence lengths; DESIGN.md section 1)."""
+semantics where MXNet's CPU operator is wrong (clipping, sequence lengths; README, Semantics)."""
 from __future__ import annotations
 
 import numpy as np

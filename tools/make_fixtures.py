@@ -8,7 +8,7 @@ Run it in the MXNet venv (see tools/mxnet_env.sh):
 
 Every case is computed by ``mx.nd.RNN`` on CPU in predict mode (no autograd recording, so the
 dropout ``p`` has no effect) and then cross-checked against an independent, unrolled NumPy
-implementation of DESIGN.md section 1 (flat layout, gate orders, cell equations).  The NumPy
+implementation of the README's Semantics (flat layout, gate orders, cell equations).  The NumPy
 check is what confirms the flat parameter layout for every case we write.
 
 Fixture keys (one .npz per case): attrs (0-d str, JSON of the operator's attributes exactly as
