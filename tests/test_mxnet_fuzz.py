@@ -138,6 +138,6 @@ def test_damaged_symbols_convert_or_fail_clearly(name: str, edits) -> None:
         elif kind == "rewire" and node.get("inputs"):
             node["inputs"][value % len(node["inputs"])] = [value % len(doc["nodes"]), value % 3, 0]
     try:
-        convert_checkpoint(Checkpoint(parse_symbol(json.dumps(doc)), args, aux), backend="portable")
+        convert_checkpoint(Checkpoint(parse_symbol(json.dumps(doc)), args, aux), portable=True)
     except OnnxRnnError:
         pass

@@ -39,12 +39,12 @@ def test_the_models_are_there_and_small() -> None:
     assert sum(p.stat().st_size for p in MODELS.iterdir()) < 2 * 1024 * 1024
 
 
-@pytest.mark.parametrize("backend", ["function", "portable"])
+@pytest.mark.parametrize("portable", [False, True])
 @pytest.mark.parametrize("name", NAMES)
-def test_model_matches(name: str, backend: str) -> None:
+def test_model_matches(name: str, portable: bool) -> None:
     symbol, params, _ = files(name)
     inputs, expected, _ = golden(name)
-    model = convert_checkpoint(symbol, params, backend=backend)
+    model = convert_checkpoint(symbol, params, portable=portable)
     assert [i.name for i in model.graph.input] == list(inputs)  # MXNet's input names, labels dropped
     got = run(model, inputs)
     assert len(got) == len(expected)
@@ -58,7 +58,7 @@ def test_model_matches(name: str, backend: str) -> None:
 def test_model_matches_with_plugin_only(name: str) -> None:
     symbol, params, _ = files(name)
     inputs, expected, _ = golden(name)
-    model = convert_checkpoint(symbol, params, backend="plugin")
+    model = convert_checkpoint(symbol, params, plugin_only=True)
     assert any(n.domain == "onnx_rnn" for n in model.graph.node)
     for g, w in zip(run(model, inputs), expected):
         np.testing.assert_allclose(g, w, rtol=RTOL, atol=ATOL)

@@ -511,11 +511,11 @@ RNN_CASES = {
 }
 
 
-@pytest.mark.parametrize("backend", ["portable", "function"])
+@pytest.mark.parametrize("portable", [True, False])
 @pytest.mark.parametrize("name", list(RNN_CASES))
-def test_rnn_op(tmp_path: Path, name: str, backend: str) -> None:
+def test_rnn_op(tmp_path: Path, name: str, portable: bool) -> None:
     b, heads, feeds, expected = _rnn_case(**RNN_CASES[name])
-    got = convert_run(tmp_path, b, heads, feeds, backend=backend)
+    got = convert_run(tmp_path, b, heads, feeds, portable=portable)
     for g, w in zip(got, expected):
         np.testing.assert_allclose(g, w, rtol=1e-4, atol=1e-5)
 
@@ -524,7 +524,7 @@ def test_rnn_op(tmp_path: Path, name: str, backend: str) -> None:
 @pytest.mark.parametrize("name", ["lstm_proj", "lstm_proj_clip_seqlen", "lstm_clip_zeros"])
 def test_rnn_op_plugin(tmp_path: Path, name: str) -> None:
     b, heads, feeds, expected = _rnn_case(**RNN_CASES[name])
-    got = convert_run(tmp_path, b, heads, feeds, backend="plugin")
+    got = convert_run(tmp_path, b, heads, feeds, plugin_only=True)
     for g, w in zip(got, expected):
         np.testing.assert_allclose(g, w, rtol=1e-4, atol=1e-5)
 

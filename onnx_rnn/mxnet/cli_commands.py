@@ -54,15 +54,12 @@ def checkpoint_files(files: Sequence[str]) -> tuple[str, str]:
 
 
 def run_convert_checkpoint(args: argparse.Namespace) -> int:
-    from ..export.builder import DEFAULT_OPSET  # noqa: PLC0415
-    from ..export.model import layer_backend  # noqa: PLC0415
     from ..files import save_model  # noqa: PLC0415
     from .convert import convert_checkpoint  # noqa: PLC0415
 
     symbol_path, params_path = checkpoint_files(args.checkpoint)
-    backend = layer_backend(getattr(args, "portable", False), getattr(args, "plugin_only", False))
     model = convert_checkpoint(symbol_path, params_path, input_shapes=parse_input_shapes(args.input_shape),
-                               opset=args.opset if args.opset is not None else DEFAULT_OPSET, backend=backend)
+                               opset=args.opset, portable=args.portable, plugin_only=args.plugin_only)
     save_model(model, args.output)
     graph = model.graph
     inputs = ", ".join(f"{i.name}{_shape(i)}" for i in graph.input)

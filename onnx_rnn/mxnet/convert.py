@@ -19,6 +19,7 @@ from onnx import helper
 
 from ..errors import OnnxRnnError
 from ..export.builder import DEFAULT_OPSET, MIN_OPSET, GraphBuilder, np_to_onnx_dtype
+from ..export.model import layer_backend
 from .context import Context, SymDim, Value, const_value
 from .ndarray_file import load_params, split_arg_aux
 from .ops import OPS, OpDef, supported_ops
@@ -64,14 +65,17 @@ def convert_checkpoint(symbol_path: str | os.PathLike[str] | Checkpoint,
                        params_path: str | os.PathLike[str] | None = None, *,
                        input_shapes: Mapping[str, InputShape] | None = None,
                        input_dtypes: Mapping[str, str | np.dtype] | None = None,
-                       opset: int = DEFAULT_OPSET, backend: str = "function") -> onnx.ModelProto:
+                       opset: int | None = None, portable: bool = False,
+                       plugin_only: bool = False) -> onnx.ModelProto:
     """Convert a checkpoint (two paths, or a loaded Checkpoint) into an ONNX ModelProto.
 
-    ``input_shapes`` fixes graph inputs' dimensions (ints; None, -1 or a name keeps one symbolic);
-    ``backend`` picks how LSTMs with projection or clipping are emitted: ``function`` (the onnx_rnn custom op,
-    plus a model-local function that runtimes without the plugin inline), ``plugin`` (the custom op only) or
-    ``portable`` (standard ONNX only).
+    ``input_shapes`` fixes graph inputs' dimensions (ints; None, -1 or a name keeps one symbolic).
+    LSTMs with projection or clipping are, as in :func:`onnx_rnn.export_rnn`, by default the onnx_rnn custom op
+    plus a model-local function that runtimes without the plugin inline; ``portable=True`` writes standard
+    ONNX only, ``plugin_only=True`` the custom op only.
     """
+    backend = layer_backend(portable, plugin_only)
+    opset = DEFAULT_OPSET if opset is None else opset
     if isinstance(symbol_path, Checkpoint):
         checkpoint = symbol_path
     else:
