@@ -228,19 +228,38 @@ def test_portable_and_plugin_only_exclude_each_other():
         export_spec(spec, random_case(spec, 2, 2, 3)[0], portable=True, plugin_only=True)
 
 
-def test_one_model_refuses_two_function_signatures():
+def test_two_configurations_in_one_model_get_two_function_overloads(tmp_path):
+    """Two differently configured LSTMP operators chained in one model (as in a checkpoint with an encoder and
+    a decoder): the first keeps the plain function (IR 8 readers), the second gets an overload (IR 10), and
+    ONNX Runtime runs each layer with its own body, with or without the plugin."""
+    first = RNNSpec(mode="lstm", state_size=5, projection_size=2, bidirectional=True)
+    second = RNNSpec(mode="lstm", state_size=6, projection_size=3, lstm_state_clip_min=-0.2,
+                     lstm_state_clip_max=0.3)
+    p1, data, _, _ = random_case(first, 4, 3, 3, seed=1)
+    p2 = random_case(second, 4, 3, 4, seed=2)[0]
     builder = GraphBuilder()
-    data = builder.add_input("data", np.float32, ["T", "N", 3])
-    for spec in (RNNSpec(mode="lstm", state_size=5, projection_size=2),
-                 RNNSpec(mode="lstm", state_size=5, projection_size=3)):
-        params = random_case(spec, 2, 2, 3)[0]
-        if spec.projection_size == 2:
-            emit_rnn(builder, spec, params, data=data, backend="function")
-            emit_rnn(builder, spec, params, data=data, backend="function")  # same signature: reused
-            assert len(builder.functions) == 1
-        else:
-            with pytest.raises(OnnxRnnError, match="portable=True"):
-                emit_rnn(builder, spec, params, data=data, backend="function")
+    x = builder.add_input("data", np.float32, ["T", "N", 3])
+    y1 = emit_rnn(builder, first, p1, data=x, backend="function").output
+    emit_rnn(builder, first, p1, data=x, backend="function")  # same signature: the same body again
+    y2 = emit_rnn(builder, second, p2, data=y1, backend="function").output
+    builder.add_output(builder.rename_to_output(y2, "output"), np.float32, ["T", "N", 3])
+    builder.check("two")
+    model = builder.to_model("two")
+    assert [f.overload for f in model.functions] == ["", "config1"]
+    assert [n.overload for n in model.graph.node if n.domain == CUSTOM_DOMAIN] == ["", "", "config1"]
+    assert model.ir_version >= 10
+    want = run_spec(second, run_spec(first, data, p1)[0], p2)[0]
+    libraries = [None] + ([library_path()] if plugin_available() else [])
+    for library in libraries:
+        options = ort.SessionOptions()
+        options.optimized_model_filepath = str(tmp_path / "optimized.onnx")
+        if library:
+            options.register_custom_ops_library(library)
+        session = ort.InferenceSession(model.SerializeToString(), options, providers=["CPUExecutionProvider"])
+        np.testing.assert_allclose(session.run(None, {"data": data})[0], want, rtol=1e-5, atol=1e-5)
+        ran = onnx.load(str(tmp_path / "optimized.onnx")).graph.node
+        # The plugin's kernel for every custom node when registered; every function body inlined when not.
+        assert sum(n.domain == CUSTOM_DOMAIN for n in ran) == (3 if library else 0)
 
 
 # ---------------------------------------------------------------- with the plugin: its kernel wins

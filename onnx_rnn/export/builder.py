@@ -138,7 +138,9 @@ class GraphBuilder:
                 initializers.append(numpy_helper.from_array(array, name))
                 del array
         # The oldest IR version that holds these opsets (and model-local functions), so older runtimes load it.
-        model.ir_version = max(8, helper.find_min_ir_version_for(opsets, ignore_unknown=True))
+        # Function overloads (several configurations of one custom op's fallback) need IR 10.
+        least = 10 if any(f.overload for f in self.functions) else 8
+        model.ir_version = max(least, helper.find_min_ir_version_for(opsets, ignore_unknown=True))
         return model
 
 

@@ -6,11 +6,12 @@ the portable decomposition (portable.py). ONNX Runtime (checked with 1.32) runs 
 library is registered, and inlines the function when it is not; ``onnx.reference.ReferenceEvaluator`` runs the
 function. So the model is fast with the plugin and correct without it.
 
-A model holds one function per (domain, name). Its body is specialised to the layer's signature (dtype,
-directions, hidden and output size, projection, clip, and which optional inputs are present); every layer of
-one MXNet ``RNN`` operator has the same signature. A model whose custom layers need two different bodies (a
-checkpoint with differently configured RNN operators) is refused with advice: IR 10 function overloads would
-express it, but ``ReferenceEvaluator`` (onnx 1.23) ignores overloads and older runtimes do not load IR 10.
+The body is specialised to the layer's signature (dtype, directions, hidden and output size, projection, clip,
+and which optional inputs are present); every layer of one MXNet ``RNN`` operator has the same signature. A
+model whose custom layers need several bodies (a checkpoint with differently configured RNN operators) gets
+one function overload per further signature (IR 10; ONNX Runtime resolves them per node and still prefers
+the plugin's kernel; ``ReferenceEvaluator`` of onnx 1.23 ignores overload names, so such models are for
+ONNX Runtime, and ``portable=True`` serves other runtimes).
 """
 from __future__ import annotations
 
@@ -20,7 +21,6 @@ import numpy as np
 import onnx
 from onnx import helper, numpy_helper
 
-from ..errors import OnnxRnnError
 from ..params import OnnxLayerWeights
 from ..spec import RNNSpec
 from .builder import CUSTOM_DOMAIN, GraphBuilder
@@ -60,22 +60,25 @@ def emit_function_lstm_layer(
         sequence_lens=inputs.sequence_length is not None, initial_h=inputs.initial_h is not None,
         initial_c=inputs.initial_c is not None,
     )
-    _ensure_function(builder, signature)
+    node.overload = _ensure_function(builder, signature)
     return outs
 
 
-def _ensure_function(builder: GraphBuilder, signature: Signature) -> None:
+def _ensure_function(builder: GraphBuilder, signature: Signature) -> str:
+    """Add the function body for ``signature`` unless the model has it; returns its overload name.
+
+    The model's first body has no overload name (IR 8, read by every runtime and ReferenceEvaluator). Each
+    further configuration gets its own overload (IR 10), which ONNX Runtime resolves per node.
+    """
     doc = _DOC_PREFIX + repr(tuple(signature))
-    for existing in builder.functions:
-        if existing.domain == CUSTOM_DOMAIN and existing.name == OP_TYPE:
-            if existing.doc_string != doc:
-                raise OnnxRnnError(
-                    "this model's projection/clipping LSTM layers differ in configuration, and one model can "
-                    "carry only one portable fallback for onnx_rnn.LSTM; convert with portable=True (--portable, "
-                    "standard operators only) or plugin_only=True (--plugin-only, needs the plugin)"
-                )
-            return
-    builder.functions.append(build_function(signature, builder.opset, doc))
+    ours = [f for f in builder.functions if f.domain == CUSTOM_DOMAIN and f.name == OP_TYPE]
+    for existing in ours:
+        if existing.doc_string == doc:
+            return existing.overload
+    function = build_function(signature, builder.opset, doc)
+    function.overload = f"config{len(ours)}" if ours else ""
+    builder.functions.append(function)
+    return function.overload
 
 
 class _FunctionBodyBuilder(GraphBuilder):
