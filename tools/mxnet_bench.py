@@ -28,19 +28,11 @@ import time
 import warnings
 from pathlib import Path
 
-GATES = {"lstm": 4, "gru": 3, "rnn_tanh": 1, "rnn_relu": 1}
+# The flat-vector size and gate counts, shared with the fixture maker (both run in the MXNet venv).
+from make_fixtures import GATES, param_count  # noqa: E402
+
 DEFAULTS = {"mode": "lstm", "T": 200, "N": 8, "I": 256, "H": 1024, "P": 0, "L": 2,
             "bidirectional": False, "repeat": 5, "warmup": 1, "dtype": "float32", "name": None}
-
-
-def param_count(mode, L, D, I, H, P):
-    G = GATES[mode]
-    R = P if P else H
-    n = 0
-    for layer in range(L):
-        in_l = I if layer == 0 else D * R
-        n += D * (G * H * in_l + G * H * R + (P * H if P else 0) + 2 * G * H)
-    return n
 
 
 def default_name(w):
