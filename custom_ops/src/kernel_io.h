@@ -78,6 +78,14 @@ inline OrtStatus* read_lstm_inputs(const OrtApi* api, OrtKernelContext* ctx, con
   return nullptr;
 }
 
+// Allocates the outputs the node has: Y (T, D, N, S), Y_h (D, N, S), Y_c (D, N, H); null for omitted ones.
+inline OrtStatus* get_lstm_outputs(const OrtApi* api, OrtKernelContext* ctx, size_t num_outputs,
+                                   const LstmDims& d, void** y, void** y_h, void** y_c) {
+  ONNX_RNN_RETURN_IF_ERROR(get_output(api, ctx, num_outputs, kY, {d.T, d.D, d.N, d.S}, y));
+  ONNX_RNN_RETURN_IF_ERROR(get_output(api, ctx, num_outputs, kYh, {d.D, d.N, d.S}, y_h));
+  return get_output(api, ctx, num_outputs, kYc, {d.D, d.N, d.H}, y_c);
+}
+
 }  // namespace onnx_rnn
 
 #endif  // ONNX_RNN_OPS_KERNEL_IO_H_

@@ -567,9 +567,7 @@ OrtStatus* lstm_compute_cpu_impl(const OrtApi* api, OrtKernelContext* ctx, const
   void* y = nullptr;
   void* yh = nullptr;
   void* yc = nullptr;
-  ONNX_RNN_RETURN_IF_ERROR(get_output(api, ctx, nout, kY, {d.T, d.D, d.N, d.S}, &y));
-  ONNX_RNN_RETURN_IF_ERROR(get_output(api, ctx, nout, kYh, {d.D, d.N, d.S}, &yh));
-  ONNX_RNN_RETURN_IF_ERROR(get_output(api, ctx, nout, kYc, {d.D, d.N, d.H}, &yc));
+  ONNX_RNN_RETURN_IF_ERROR(get_lstm_outputs(api, ctx, nout, d, &y, &yh, &yc));
   const int64_t H = d.H, S = d.S, N = d.N, D = d.D;
   const int64_t y_size = d.T * D * N * S, yh_size = D * N * S, yc_size = D * N * H;
 

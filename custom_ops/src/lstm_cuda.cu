@@ -299,9 +299,7 @@ OrtStatus* compute_impl(KernelState* state, const OrtApi* api, OrtKernelContext*
   void* y = nullptr;
   void* yh = nullptr;
   void* yc = nullptr;
-  ONNX_RNN_RETURN_IF_ERROR(get_output(api, ctx, nout, kY, {d.T, d.D, d.N, d.S}, &y));
-  ONNX_RNN_RETURN_IF_ERROR(get_output(api, ctx, nout, kYh, {d.D, d.N, d.S}, &yh));
-  ONNX_RNN_RETURN_IF_ERROR(get_output(api, ctx, nout, kYc, {d.D, d.N, d.H}, &yc));
+  ONNX_RNN_RETURN_IF_ERROR(get_lstm_outputs(api, ctx, nout, d, &y, &yh, &yc));
   if (d.N == 0) return nullptr;  // every output is empty
 
   const int64_t T_ = d.T, N = d.N, I = d.I, H = d.H, S = d.S, P = d.P, G4 = 4 * H;
