@@ -1,4 +1,5 @@
 """onnx-rnn: MXNet RNN/LSTM/GRU layers and checkpoints -> ONNX, served exactly on ONNX Runtime."""
+
 from .errors import OnnxRnnError
 from .export import export_rnn
 from .runtime import InferenceSession, library_path

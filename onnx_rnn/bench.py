@@ -5,6 +5,7 @@ our portable (standard-ONNX) form where projection is involved, and MXNet 1.9.1 
 (``.venv-mxnet``, made by tools/mxnet_env.sh) exists. Reported as min-of-N milliseconds and as ratios
 against PyTorch (below 1.0: onnx-rnn is faster). A benchmark, not a test: nothing here asserts speed.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -34,19 +35,31 @@ class Workload:
 
     def describe(self) -> str:
         s = self.spec
-        proj = (f" P={s.projection_size}" if s.projection_size else "") + \
-            (f" clip=[{s.lstm_state_clip_min}, {s.lstm_state_clip_max}]" if s.clips else "")
-        kind = f"streaming: {self.T} calls of one step, states carried, ms for all" if self.streaming \
-            else "whole sequence"
-        return (f"{s.mode}{' bi' if s.bidirectional else ''} T={self.T} N={self.N} I={self.I} "
-                f"H={s.state_size}{proj} L={s.num_layers} ({kind})")
+        proj = (f" P={s.projection_size}" if s.projection_size else "") + (
+            f" clip=[{s.lstm_state_clip_min}, {s.lstm_state_clip_max}]" if s.clips else ""
+        )
+        kind = (
+            f"streaming: {self.T} calls of one step, states carried, ms for all" if self.streaming else "whole sequence"
+        )
+        return (
+            f"{s.mode}{' bi' if s.bidirectional else ''} T={self.T} N={self.N} I={self.I} "
+            f"H={s.state_size}{proj} L={s.num_layers} ({kind})"
+        )
 
 
-def _lstm(H: int, P: int | None = None, bidirectional: bool = False, mode: str = "lstm",
-          clip: float | None = None) -> RNNSpec:
-    return RNNSpec(mode=mode, state_size=H, num_layers=2, bidirectional=bidirectional, state_outputs=True,
-                   projection_size=P, lstm_state_clip_min=None if clip is None else -clip,
-                   lstm_state_clip_max=clip)
+def _lstm(
+    H: int, P: int | None = None, bidirectional: bool = False, mode: str = "lstm", clip: float | None = None
+) -> RNNSpec:
+    return RNNSpec(
+        mode=mode,
+        state_size=H,
+        num_layers=2,
+        bidirectional=bidirectional,
+        state_outputs=True,
+        projection_size=P,
+        lstm_state_clip_min=None if clip is None else -clip,
+        lstm_state_clip_max=clip,
+    )
 
 
 WORKLOADS = {
@@ -69,10 +82,15 @@ class Result:
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--workload", action="append", choices=sorted(WORKLOADS),
-                   help="which workloads (repeat; default: all)")
-    p.add_argument("--threads", type=int, default=min(2, os.cpu_count() or 1),
-                   help="threads for every peer (ORT intra-op, torch, OMP for MXNet); default 2")
+    p.add_argument(
+        "--workload", action="append", choices=sorted(WORKLOADS), help="which workloads (repeat; default: all)"
+    )
+    p.add_argument(
+        "--threads",
+        type=int,
+        default=min(2, os.cpu_count() or 1),
+        help="threads for every peer (ORT intra-op, torch, OMP for MXNet); default 2",
+    )
     p.add_argument("--repeat", type=int, default=5, help="timed runs; the minimum is reported")
     p.add_argument("--provider", choices=["cpu", "cuda"], default="cpu")
     p.add_argument("--no-mxnet", action="store_true", help="skip MXNet even if .venv-mxnet exists")
@@ -102,16 +120,28 @@ def bench_workload(w: Workload, threads: int, repeat: int, provider: str, mxnet:
     results = [Result(w.name, "onnx-rnn", min_ms(_ort_runner(w, params, threads, provider), repeat))]
     if w.spec.needs_custom_lstm:
         try:
-            results.append(Result(w.name, "onnx-rnn portable",
-                                  min_ms(_ort_runner(w, params, threads, provider, portable=True), repeat)))
+            results.append(
+                Result(
+                    w.name,
+                    "onnx-rnn portable",
+                    min_ms(_ort_runner(w, params, threads, provider, portable=True), repeat),
+                )
+            )
         except (OnnxRnnError, ImportError) as error:
             results.append(Result(w.name, "onnx-rnn portable", None, str(error)))
     if w.spec.clips and not w.spec.projection_size:
         # The speed to match: ONNX Runtime's own LSTM on the same weights, which cannot clip.
-        native = Workload(w.name, dataclasses.replace(w.spec, lstm_state_clip_min=None, lstm_state_clip_max=None),
-                          w.T, w.N, w.I, w.streaming)
-        results.append(Result(w.name, "ort LSTM (no clip)", min_ms(_ort_runner(native, params, threads, provider),
-                                                                   repeat)))
+        native = Workload(
+            w.name,
+            dataclasses.replace(w.spec, lstm_state_clip_min=None, lstm_state_clip_max=None),
+            w.T,
+            w.N,
+            w.I,
+            w.streaming,
+        )
+        results.append(
+            Result(w.name, "ort LSTM (no clip)", min_ms(_ort_runner(native, params, threads, provider), repeat))
+        )
     results.append(_torch_result(w, params, threads, repeat, provider))
     if mxnet and provider == "cpu":
         results.append(_mxnet_result(w, threads, repeat))
@@ -160,7 +190,7 @@ def _ort_runner(w: Workload, params: np.ndarray, threads: int, provider: str, po
     def stream() -> None:
         hs, cs = h, c
         for t in range(w.T):
-            feeds = {"data": x[t:t + 1], "state": hs} | ({"state_cell": cs} if lstm else {})
+            feeds = {"data": x[t : t + 1], "state": hs} | ({"state_cell": cs} if lstm else {})
             outs = session.run(None, feeds)
             hs, cs = outs[1], (outs[2] if lstm else None)
 
@@ -187,7 +217,7 @@ def _torch_result(w: Workload, params: np.ndarray, threads: int, repeat: int, pr
             if w.streaming:
                 s = state
                 for t in range(w.T):
-                    _, s = module(x[t:t + 1], s)
+                    _, s = module(x[t : t + 1], s)
             else:
                 module(x, state)
         sync()
@@ -202,15 +232,23 @@ def _torch_module(w: Workload, params: np.ndarray):
 
     s = w.spec
     kwargs = dict(input_size=w.I, hidden_size=s.state_size, num_layers=s.num_layers, bidirectional=s.bidirectional)
-    module = (torch.nn.LSTM(proj_size=s.projection_size or 0, **kwargs) if s.mode == "lstm"
-              else torch.nn.GRU(**kwargs) if s.mode == "gru"
-              else torch.nn.RNN(nonlinearity="tanh" if s.mode == "rnn_tanh" else "relu", **kwargs))
+    module = (
+        torch.nn.LSTM(proj_size=s.projection_size or 0, **kwargs)
+        if s.mode == "lstm"
+        else torch.nn.GRU(**kwargs)
+        if s.mode == "gru"
+        else torch.nn.RNN(nonlinearity="tanh" if s.mode == "rnn_tanh" else "relu", **kwargs)
+    )
     state = {}
     for layer, directions in enumerate(split_parameters(s, params, w.I)):
         for d, wt in enumerate(directions):
             sfx = f"_l{layer}" + ("_reverse" if d else "")
-            state |= {f"weight_ih{sfx}": wt.i2h_weight, f"weight_hh{sfx}": wt.h2h_weight,
-                      f"bias_ih{sfx}": wt.i2h_bias, f"bias_hh{sfx}": wt.h2h_bias}
+            state |= {
+                f"weight_ih{sfx}": wt.i2h_weight,
+                f"weight_hh{sfx}": wt.h2h_weight,
+                f"bias_ih{sfx}": wt.i2h_bias,
+                f"bias_hh{sfx}": wt.h2h_bias,
+            }
             if wt.h2r_weight is not None:
                 state[f"weight_hr{sfx}"] = wt.h2r_weight
     module.load_state_dict({k: torch.from_numpy(np.ascontiguousarray(v)) for k, v in state.items()})
@@ -224,9 +262,26 @@ def _mxnet_result(w: Workload, threads: int, repeat: int) -> Result:
         return Result(w.name, "mxnet 1.9.1", None, "no .venv-mxnet (tools/mxnet_env.sh makes it)")
     s = w.spec
     T, N = (1, w.N) if w.streaming else (w.T, w.N)
-    cmd = [str(python), str(script), "--mode", s.mode, "--T", str(T), "--N", str(N), "--I", str(w.I),
-           "--H", str(s.state_size), "--P", str(s.projection_size or 0), "--L", str(s.num_layers),
-           "--repeat", str(repeat)] + (["--bidirectional"] if s.bidirectional else [])
+    cmd = [
+        str(python),
+        str(script),
+        "--mode",
+        s.mode,
+        "--T",
+        str(T),
+        "--N",
+        str(N),
+        "--I",
+        str(w.I),
+        "--H",
+        str(s.state_size),
+        "--P",
+        str(s.projection_size or 0),
+        "--L",
+        str(s.num_layers),
+        "--repeat",
+        str(repeat),
+    ] + (["--bidirectional"] if s.bidirectional else [])
     env = os.environ | {"OMP_NUM_THREADS": str(threads), "MXNET_ENGINE_TYPE": "NaiveEngine"}
     done = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=600)
     lines = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
@@ -242,8 +297,11 @@ def format_table(results: list[Result]) -> str:
     rows = ["| workload | peer | ms (min) | onnx-rnn / peer |", "|---|---|---:|---:|"]
     ours = {r.workload: r.ms for r in results if r.peer == "onnx-rnn"}
     for r in results:
-        ratio = "" if r.ms is None or ours.get(r.workload) is None or r.peer == "onnx-rnn" \
+        ratio = (
+            ""
+            if r.ms is None or ours.get(r.workload) is None or r.peer == "onnx-rnn"
             else f"{ours[r.workload] / r.ms:.2f}"
+        )
         ms = "n/a" if r.ms is None else f"{r.ms:.2f}"
         rows.append(f"| {r.workload} | {r.peer} | {ms} | {ratio} |")
     return "\n".join(rows)

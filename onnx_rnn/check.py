@@ -1,4 +1,5 @@
 """``onnx-rnn check``: run a model on a golden file's inputs and compare with its expected outputs."""
+
 from __future__ import annotations
 
 import argparse
@@ -44,8 +45,9 @@ def compare(name: str, got: np.ndarray, want: np.ndarray, rtol: float, atol: flo
     return Agreement(name, max_abs, max_rel, within)
 
 
-def check_model(model, golden_path, *, rtol: float | None = None, atol: float | None = None,
-                providers=None) -> list[Agreement]:
+def check_model(
+    model, golden_path, *, rtol: float | None = None, atol: float | None = None, providers=None
+) -> list[Agreement]:
     """Run ``model`` on the golden inputs; compare every graph output with ``<name>`` or ``output<i>``."""
     import onnx  # noqa: PLC0415
 
@@ -60,8 +62,9 @@ def check_model(model, golden_path, *, rtol: float | None = None, atol: float | 
     for index, (name, got) in enumerate(outputs.items()):
         key = name if name in arrays else f"output{index}"
         if key not in arrays:
-            raise OnnxRnnError(f"golden file {golden_path} has no expected value for output {name!r} "
-                               f"(key {name!r} or {key!r})")
+            raise OnnxRnnError(
+                f"golden file {golden_path} has no expected value for output {name!r} (key {name!r} or {key!r})"
+            )
         tol = DEFAULT_TOLERANCE.get(got.dtype, 1e-5)
         results.append(compare(name, got, arrays[key], tol if rtol is None else rtol, tol if atol is None else atol))
     return results
@@ -78,8 +81,11 @@ def _load(path):
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("model", help="the .onnx model")
-    p.add_argument("--golden", required=True,
-                   help=".npz with every model input by name and expected outputs by name or as output0, ...")
+    p.add_argument(
+        "--golden",
+        required=True,
+        help=".npz with every model input by name and expected outputs by name or as output0, ...",
+    )
     p.add_argument("--rtol", type=float, help="relative tolerance (default 1e-5; 1e-2 for float16)")
     p.add_argument("--atol", type=float, help="absolute tolerance (default as --rtol)")
     p.add_argument("--provider", choices=["cpu", "cuda"], action="append")
@@ -88,12 +94,15 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from .cli_commands import provider_names  # noqa: PLC0415
 
-    results = check_model(args.model, args.golden, rtol=args.rtol, atol=args.atol,
-                          providers=provider_names(args.provider))
+    results = check_model(
+        args.model, args.golden, rtol=args.rtol, atol=args.atol, providers=provider_names(args.provider)
+    )
     arrays = load_golden(args.golden)
     if "source" in arrays:
         print(f"expected outputs from: {arrays['source']}")
     for r in results:
-        print(f"{r.name}: max abs error {r.max_abs:.3e}, max rel error {r.max_rel:.3e} "
-              f"{'ok' if r.within else 'BEYOND TOLERANCE'}")
+        print(
+            f"{r.name}: max abs error {r.max_abs:.3e}, max rel error {r.max_rel:.3e} "
+            f"{'ok' if r.within else 'BEYOND TOLERANCE'}"
+        )
     return 0 if all(r.within for r in results) else 1

@@ -2,6 +2,7 @@
 
 Every failure the user can cause prints one line on stderr and exits non-zero; no traceback.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -49,14 +50,21 @@ def _commands() -> list[tuple[str, str, Callable, Callable]]:
     from . import cli_commands as c  # noqa: PLC0415
 
     return [
-        ("convert", "convert an MXNet RNN (arguments + flat parameters, or a checkpoint) to ONNX",
-         c.add_convert_arguments, c.run_convert),
+        (
+            "convert",
+            "convert an MXNet RNN (arguments + flat parameters, or a checkpoint) to ONNX",
+            c.add_convert_arguments,
+            c.run_convert,
+        ),
         ("run", "run an ONNX model on ONNX Runtime with .npy inputs", c.add_run_arguments, c.run_run),
-        ("check", "run a model on inputs from a golden .npz and compare with its expected outputs",
-         c.add_check_arguments, c.run_check),
+        (
+            "check",
+            "run a model on inputs from a golden .npz and compare with its expected outputs",
+            c.add_check_arguments,
+            c.run_check,
+        ),
         ("info", "versions, providers and the plugin library", c.add_info_arguments, c.run_info),
-        ("bench", "time onnx-rnn against PyTorch, ONNX Runtime's LSTM and MXNet", c.add_bench_arguments,
-         c.run_bench),
+        ("bench", "time onnx-rnn against PyTorch, ONNX Runtime's LSTM and MXNet", c.add_bench_arguments, c.run_bench),
     ]
 
 

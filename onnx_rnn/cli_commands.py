@@ -1,4 +1,5 @@
 """Arguments and handlers of each ``onnx-rnn`` subcommand (cli.py wires them into argparse)."""
+
 from __future__ import annotations
 
 import argparse
@@ -15,8 +16,12 @@ PROVIDERS = {"cpu": "CPUExecutionProvider", "cuda": "CUDAExecutionProvider"}
 
 # ---------------------------------------------------------------- convert
 def add_convert_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("checkpoint", nargs="*", metavar="FILE",
-                   help="an MXNet checkpoint: PREFIX-symbol.json PREFIX-NNNN.params (instead of --params)")
+    p.add_argument(
+        "checkpoint",
+        nargs="*",
+        metavar="FILE",
+        help="an MXNet checkpoint: PREFIX-symbol.json PREFIX-NNNN.params (instead of --params)",
+    )
     p.add_argument("-o", "--output", required=True, help="the .onnx file to write")
     p.add_argument("--params", help="MXNet's flat parameter vector (.npy, or .npz with --params-key)")
     p.add_argument("--params-key", help="the array's name inside a .npz given to --params")
@@ -32,20 +37,40 @@ def add_convert_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--lstm-state-clip-max", type=float)
     p.add_argument("--lstm-state-clip-nan", action="store_true", default=None)
     p.add_argument("--input-size", type=int, help="checked against the size the parameter vector implies")
-    p.add_argument("--input-shape", action="append", default=[], metavar="NAME=D0,D1,...",
-                   help="checkpoints: fix an input's shape (default: batch and time are symbolic)")
-    p.add_argument("--zero-initial-state", action="store_true",
-                   help="no state inputs: the model starts from zeros")
+    p.add_argument(
+        "--input-shape",
+        action="append",
+        default=[],
+        metavar="NAME=D0,D1,...",
+        help="checkpoints: fix an input's shape (default: batch and time are symbolic)",
+    )
+    p.add_argument("--zero-initial-state", action="store_true", help="no state inputs: the model starts from zeros")
     p.add_argument("--opset", type=int, help="ONNX opset (default 17)")
     layer_form = p.add_mutually_exclusive_group()
-    layer_form.add_argument("--portable", action="store_true",
-                            help="standard ONNX operators only, also for projection and clipping (no plugin)")
-    layer_form.add_argument("--plugin-only", action="store_true",
-                            help="projection/clipping layers need the onnx-rnn plugin (no portable fallback)")
+    layer_form.add_argument(
+        "--portable",
+        action="store_true",
+        help="standard ONNX operators only, also for projection and clipping (no plugin)",
+    )
+    layer_form.add_argument(
+        "--plugin-only",
+        action="store_true",
+        help="projection/clipping layers need the onnx-rnn plugin (no portable fallback)",
+    )
 
 
-_SPEC_FLAGS = ("mode", "state_size", "num_layers", "bidirectional", "state_outputs", "use_sequence_length",
-               "projection_size", "lstm_state_clip_min", "lstm_state_clip_max", "lstm_state_clip_nan")
+_SPEC_FLAGS = (
+    "mode",
+    "state_size",
+    "num_layers",
+    "bidirectional",
+    "state_outputs",
+    "use_sequence_length",
+    "projection_size",
+    "lstm_state_clip_min",
+    "lstm_state_clip_max",
+    "lstm_state_clip_nan",
+)
 _FLAGS_FORM_ONLY = ("params", "params_key", "attrs", "input_size", "zero_initial_state") + _SPEC_FLAGS
 
 
@@ -61,12 +86,19 @@ def run_convert(args: argparse.Namespace) -> int:
         raise OnnxRnnError("--input-shape applies to checkpoints; a converted RNN's T and N are always symbolic")
     spec = RNNSpec.from_mxnet_attrs(_spec_attrs(args))
     parameters = load_array(args.params, args.params_key)
-    model = export_spec(spec, parameters, input_size=args.input_size,
-                        zero_initial_state=args.zero_initial_state, opset=args.opset,
-                        **_backend_kwargs(args))
+    model = export_spec(
+        spec,
+        parameters,
+        input_size=args.input_size,
+        zero_initial_state=args.zero_initial_state,
+        opset=args.opset,
+        **_backend_kwargs(args),
+    )
     save_model(model, args.output)
-    print(f"wrote {args.output}: {spec.describe()}, {parameters.dtype}, input size "
-          f"{spec.input_size_from_count(parameters.size)}")
+    print(
+        f"wrote {args.output}: {spec.describe()}, {parameters.dtype}, input size "
+        f"{spec.input_size_from_count(parameters.size)}"
+    )
     return 0
 
 
@@ -104,11 +136,16 @@ def _convert_checkpoint(args: argparse.Namespace) -> int:
 # ---------------------------------------------------------------- run
 def add_run_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("model", help="the .onnx model")
-    p.add_argument("--input", action="append", default=[], metavar="NAME=FILE.npy",
-                   help="a graph input (repeat for each)")
+    p.add_argument(
+        "--input", action="append", default=[], metavar="NAME=FILE.npy", help="a graph input (repeat for each)"
+    )
     p.add_argument("--out-dir", default=".", help="where to write each output as NAME.npy (default: .)")
-    p.add_argument("--provider", choices=sorted(PROVIDERS), action="append",
-                   help="execution provider, in order of preference (repeat to allow a fallback)")
+    p.add_argument(
+        "--provider",
+        choices=sorted(PROVIDERS),
+        action="append",
+        help="execution provider, in order of preference (repeat to allow a fallback)",
+    )
 
 
 def run_run(args: argparse.Namespace) -> int:

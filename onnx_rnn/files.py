@@ -1,4 +1,5 @@
 """Reading arrays and writing models: atomic writes (never a partial output) and ONNX external data."""
+
 from __future__ import annotations
 
 import json
@@ -76,8 +77,14 @@ def save_model(model: onnx.ModelProto, path: str | os.PathLike) -> None:
     try:
         staged = staging / path.name
         if external:
-            onnx.save_model(model, staged, save_as_external_data=True, all_tensors_to_one_file=True,
-                            location=data_name, size_threshold=1024)
+            onnx.save_model(
+                model,
+                staged,
+                save_as_external_data=True,
+                all_tensors_to_one_file=True,
+                location=data_name,
+                size_threshold=1024,
+            )
             onnx.checker.check_model(str(staged), full_check=True)
             os.replace(staging / data_name, parent / data_name)
         else:

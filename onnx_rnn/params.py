@@ -3,6 +3,7 @@
 The flat layout (README, Semantics): first every weight matrix, layer by layer and direction by direction
 (i2h, h2h, and h2r when projecting), then every bias in the same order (i2h, h2h).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -62,7 +63,7 @@ def split_parameters(spec: RNNSpec, parameters: np.ndarray, input_size: int | No
     def take(*shape: int) -> np.ndarray:
         nonlocal offset
         size = int(np.prod(shape))
-        block = flat[offset:offset + size].reshape(shape)
+        block = flat[offset : offset + size].reshape(shape)
         offset += size
         return block
 
@@ -72,11 +73,9 @@ def split_parameters(spec: RNNSpec, parameters: np.ndarray, input_size: int | No
         for _ in range(spec.directions):
             matrices.append((take(g_h, in_l), take(g_h, r), take(p, h) if p else None))
     biases = [(take(g_h), take(g_h)) for _ in matrices]
-    weights = [
-        DirectionWeights(i2h, h2h, bi, bh, h2r) for (i2h, h2h, h2r), (bi, bh) in zip(matrices, biases)
-    ]
+    weights = [DirectionWeights(i2h, h2h, bi, bh, h2r) for (i2h, h2h, h2r), (bi, bh) in zip(matrices, biases)]
     d = spec.directions
-    return [weights[layer * d:(layer + 1) * d] for layer in range(spec.num_layers)]
+    return [weights[layer * d : (layer + 1) * d] for layer in range(spec.num_layers)]
 
 
 def join_parameters(spec: RNNSpec, layers: list[LayerWeights]) -> np.ndarray:
@@ -112,9 +111,8 @@ def onnx_layer_weights(mode: str, layer: LayerWeights) -> OnnxLayerWeights:
     """Stack a layer's directions and reorder gates into ONNX's W, R, B (and projection) tensors."""
     W = np.stack([to_onnx_gate_order(mode, w.i2h_weight) for w in layer])
     R = np.stack([to_onnx_gate_order(mode, w.h2h_weight) for w in layer])
-    B = np.stack([
-        np.concatenate([to_onnx_gate_order(mode, w.i2h_bias), to_onnx_gate_order(mode, w.h2h_bias)])
-        for w in layer
-    ])
+    B = np.stack(
+        [np.concatenate([to_onnx_gate_order(mode, w.i2h_bias), to_onnx_gate_order(mode, w.h2h_bias)]) for w in layer]
+    )
     projection = None if layer[0].h2r_weight is None else np.stack([w.h2r_weight for w in layer])
     return OnnxLayerWeights(W, R, B, projection)

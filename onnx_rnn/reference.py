@@ -4,6 +4,7 @@ Straightforward loops over layers, directions and time, computed in float64, for
 ``onnx-rnn check``. Unlike MXNet's CPU build, it honours LSTM state clipping (with NaN handling) and
 ``sequence_length`` (cuDNN's padded-data semantics).
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -35,9 +36,15 @@ def rnn(
     Missing states are zeros. Outputs have ``data``'s dtype.
     """
     spec = RNNSpec(
-        mode=mode, state_size=state_size, num_layers=num_layers, bidirectional=bidirectional, p=p,
-        projection_size=projection_size, lstm_state_clip_min=lstm_state_clip_min,
-        lstm_state_clip_max=lstm_state_clip_max, lstm_state_clip_nan=lstm_state_clip_nan,
+        mode=mode,
+        state_size=state_size,
+        num_layers=num_layers,
+        bidirectional=bidirectional,
+        p=p,
+        projection_size=projection_size,
+        lstm_state_clip_min=lstm_state_clip_min,
+        lstm_state_clip_max=lstm_state_clip_max,
+        lstm_state_clip_nan=lstm_state_clip_nan,
     )
     return run_spec(spec, data, parameters, state, state_cell, sequence_length)
 
@@ -73,8 +80,7 @@ def run_spec(
             cy.append(c)
         x = np.concatenate(outs, axis=2)
     cast = data.dtype
-    return (x.astype(cast), np.stack(hy).astype(cast),
-            np.stack(cy).astype(cast) if spec.mode == "lstm" else None)
+    return (x.astype(cast), np.stack(hy).astype(cast), np.stack(cy).astype(cast) if spec.mode == "lstm" else None)
 
 
 def _state_or_zeros(value: np.ndarray | None, name: str, shape: tuple[int, ...]) -> np.ndarray:

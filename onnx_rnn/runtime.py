@@ -1,4 +1,5 @@
 """Where the plugin library is, and ONNX Runtime sessions with it registered."""
+
 from __future__ import annotations
 
 import os

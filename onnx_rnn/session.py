@@ -1,4 +1,5 @@
 """Run a model with user-supplied arrays, checking names, dtypes and shapes first for clear errors."""
+
 from __future__ import annotations
 
 import os
@@ -34,7 +35,8 @@ def check_feeds(inputs, feeds: Mapping[str, np.ndarray]) -> dict[str, np.ndarray
     if unknown or missing:
         raise OnnxRnnError(
             f"model inputs are {list(expected)}; "
-            + (f"missing {missing}" if missing else "") + ("; " if missing and unknown else "")
+            + (f"missing {missing}" if missing else "")
+            + ("; " if missing and unknown else "")
             + (f"unknown {unknown}" if unknown else "")
         )
     symbols: dict[str, tuple[str, int, int]] = {}
@@ -70,6 +72,10 @@ def _show(declared: list) -> str:
 
 
 _ORT_TYPES = {
-    "tensor(float16)": np.float16, "tensor(float)": np.float32, "tensor(double)": np.float64,
-    "tensor(int32)": np.int32, "tensor(int64)": np.int64, "tensor(bool)": np.bool_,
+    "tensor(float16)": np.float16,
+    "tensor(float)": np.float32,
+    "tensor(double)": np.float64,
+    "tensor(int32)": np.int32,
+    "tensor(int64)": np.int64,
+    "tensor(bool)": np.bool_,
 }

@@ -3,6 +3,7 @@
 Everything downstream (parameter splitting, the reference, graph emission) takes an RNNSpec, so argument
 checking lives here and nowhere else.
 """
+
 from __future__ import annotations
 
 import ast
@@ -105,11 +106,23 @@ class RNNSpec:
     def from_mxnet_attrs(cls, attrs: Mapping[str, Any]) -> "RNNSpec":
         """Build a spec from the attribute dictionary as MXNet's symbol JSON writes it (all strings)."""
         known = {
-            "mode", "state_size", "num_layers", "bidirectional", "p", "state_outputs", "projection_size",
-            "lstm_state_clip_min", "lstm_state_clip_max", "lstm_state_clip_nan", "use_sequence_length",
+            "mode",
+            "state_size",
+            "num_layers",
+            "bidirectional",
+            "p",
+            "state_outputs",
+            "projection_size",
+            "lstm_state_clip_min",
+            "lstm_state_clip_max",
+            "lstm_state_clip_nan",
+            "use_sequence_length",
         }
-        unknown = sorted(k for k in attrs if k not in known and not k.startswith("__") and k != "cudnn_algo_verbose"
-                         and k != "cudnn_algo")
+        unknown = sorted(
+            k
+            for k in attrs
+            if k not in known and not k.startswith("__") and k != "cudnn_algo_verbose" and k != "cudnn_algo"
+        )
         if unknown:
             raise OnnxRnnError(f"unknown RNN attribute(s) {unknown}; expected some of {sorted(known)}")
         if "mode" not in attrs or "state_size" not in attrs:

@@ -1,4 +1,5 @@
 """Shared helpers: the committed MXNet 1.9.1 fixtures, and feeding a converted model."""
+
 from __future__ import annotations
 
 import json

@@ -8,6 +8,7 @@ is none.
 Oracles: MXNet 1.9.1's outputs (committed fixtures) for standard nodes and projection; the NumPy reference
 (``onnx_rnn.reference.run_spec``, float64) for clipping, NaN handling, sequence lengths and float16.
 """
+
 from __future__ import annotations
 
 import ctypes
@@ -57,16 +58,20 @@ def _why_no_cuda() -> str | None:
     import onnxruntime as ort
 
     if CUDA not in ort.get_available_providers():
-        return (f"onnxruntime {ort.__version__} has no {CUDA} (install onnx-rnn[gpu] on a machine with an "
-                "NVIDIA GPU; see docs/gpu.md)")
+        return (
+            f"onnxruntime {ort.__version__} has no {CUDA} (install onnx-rnn[gpu] on a machine with an "
+            "NVIDIA GPU; see docs/gpu.md)"
+        )
     if not plugin_available():
         return "the onnx-rnn plugin library is not built"
     if CUDA not in plugin_providers():
         return f"the plugin serves no CUDA kernel: {_cuda_status()}"
     x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [2])
     y = helper.make_tensor_value_info("y", TensorProto.FLOAT, [2])
-    probe = helper.make_model(helper.make_graph([helper.make_node("Relu", ["x"], ["y"])], "probe", [x], [y]),
-                              opset_imports=[helper.make_opsetid("", 17)])
+    probe = helper.make_model(
+        helper.make_graph([helper.make_node("Relu", ["x"], ["y"])], "probe", [x], [y]),
+        opset_imports=[helper.make_opsetid("", 17)],
+    )
     try:
         session = ort.InferenceSession(probe.SerializeToString(), providers=[CUDA])
         session.run(None, {"x": np.ones(2, np.float32)})
@@ -114,8 +119,9 @@ def _close(got, want, rtol, atol, equal_nan=False):
     assert len(got) == len(want)
     for g, w in zip(got, want):
         assert g.dtype == w.dtype and g.shape == w.shape
-        np.testing.assert_allclose(g.astype(np.float64), w.astype(np.float64), rtol=rtol, atol=atol,
-                                   equal_nan=equal_nan)
+        np.testing.assert_allclose(
+            g.astype(np.float64), w.astype(np.float64), rtol=rtol, atol=atol, equal_nan=equal_nan
+        )
 
 
 # ------------------------------------------------------------------------------------------- runs everywhere
@@ -149,16 +155,29 @@ def test_cuda_reported_iff_its_library_loads():
 @needs_plugin
 def test_cuda_can_be_switched_off():
     code = "from onnx_rnn.runtime import plugin_providers; print(','.join(plugin_providers()))"
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                          env=os.environ | {"ONNX_RNN_DISABLE_CUDA": "1"})
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=os.environ | {"ONNX_RNN_DISABLE_CUDA": "1"},
+    )
     assert done.stdout.strip() == CPU
 
 
 @needs_plugin
 def test_cpu_sessions_unaffected_by_cuda_registration():
     """The CUDA kernels registered beside the CPU ones change nothing for a CPU session."""
-    spec = RNNSpec(mode="lstm", state_size=6, num_layers=1, bidirectional=True, state_outputs=True,
-                   projection_size=3, lstm_state_clip_min=-0.4, lstm_state_clip_max=0.5)
+    spec = RNNSpec(
+        mode="lstm",
+        state_size=6,
+        num_layers=1,
+        bidirectional=True,
+        state_outputs=True,
+        projection_size=3,
+        lstm_state_clip_min=-0.4,
+        lstm_state_clip_max=0.5,
+    )
     params, data, state, cell = random_case(spec, T=4, N=2, I=5)
     session = onnx_rnn.InferenceSession(export_spec(spec, params, plugin_only=True), providers=[CPU])
     assert session.get_providers() == [CPU]
@@ -199,11 +218,27 @@ CUSTOM_CASES = {
     "proj": (dict(projection_size=3), 6, 3, 5, None),
     "proj_bi_2layers": (dict(projection_size=4, bidirectional=True, num_layers=2), 7, 3, 5, None),
     "clip": (dict(lstm_state_clip_min=-0.3, lstm_state_clip_max=0.25), 6, 3, 4, None),
-    "clip_bi_seqlen": (dict(lstm_state_clip_min=-0.3, lstm_state_clip_max=0.25, bidirectional=True,
-                            use_sequence_length=True), 7, 4, 5, [7, 0, 1, 4]),
-    "proj_clip_bi_seqlen_2layers": (dict(projection_size=4, lstm_state_clip_min=-0.5, lstm_state_clip_max=0.4,
-                                         bidirectional=True, num_layers=2, use_sequence_length=True),
-                                    9, 4, 6, [9, 3, 0, 8]),
+    "clip_bi_seqlen": (
+        dict(lstm_state_clip_min=-0.3, lstm_state_clip_max=0.25, bidirectional=True, use_sequence_length=True),
+        7,
+        4,
+        5,
+        [7, 0, 1, 4],
+    ),
+    "proj_clip_bi_seqlen_2layers": (
+        dict(
+            projection_size=4,
+            lstm_state_clip_min=-0.5,
+            lstm_state_clip_max=0.4,
+            bidirectional=True,
+            num_layers=2,
+            use_sequence_length=True,
+        ),
+        9,
+        4,
+        6,
+        [9, 3, 0, 8],
+    ),
     "proj_wide": (dict(projection_size=40, num_layers=1), 12, 5, 33, None),
 }
 
@@ -234,8 +269,15 @@ def test_custom_lstm_on_cuda(cuda, tmp_path, name):
 @pytest.mark.gpu
 @pytest.mark.parametrize("clip_nan", [False, True])
 def test_clip_nan_on_cuda(cuda, clip_nan):
-    spec = RNNSpec(mode="lstm", state_size=8, state_outputs=True, bidirectional=True, lstm_state_clip_min=-0.3,
-                   lstm_state_clip_max=0.3, lstm_state_clip_nan=clip_nan)
+    spec = RNNSpec(
+        mode="lstm",
+        state_size=8,
+        state_outputs=True,
+        bidirectional=True,
+        lstm_state_clip_min=-0.3,
+        lstm_state_clip_max=0.3,
+        lstm_state_clip_nan=clip_nan,
+    )
     params, data, state, cell = random_case(spec, T=5, N=3, I=4, seed=3)
     data[2, 1, :] = np.inf  # +inf input: inf - inf in the gates makes NaN cell values for batch row 1
     cell[:, 2, 0] = np.nan  # and a NaN initial cell value for row 2

@@ -4,6 +4,7 @@ The converter keeps the model's dtype, so a float16 model's custom nodes are flo
 computes them in float32 (docs/custom_op.md, Types). Both the default model (custom node + model-local function)
 and the plugin-only model must load and match the float64 reference on the same float16 values.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -35,8 +36,15 @@ CASES = [
 
 
 def _kwargs(layers, bidirectional, projection, clip, clip_nan, lengths, state_size):
-    kw = dict(mode="lstm", state_size=state_size, num_layers=layers, bidirectional=bidirectional,
-              state_outputs=True, projection_size=projection, use_sequence_length=lengths is not None)
+    kw = dict(
+        mode="lstm",
+        state_size=state_size,
+        num_layers=layers,
+        bidirectional=bidirectional,
+        state_outputs=True,
+        projection_size=projection,
+        use_sequence_length=lengths is not None,
+    )
     if clip is not None:
         kw |= dict(lstm_state_clip_min=clip[0], lstm_state_clip_max=clip[1], lstm_state_clip_nan=clip_nan)
     return kw
@@ -76,7 +84,9 @@ def test_float16_default_and_plugin_only_agree():
     spec = RNNSpec(**kw)
     params, data, state, cell = random_case(spec, 5, 3, 4, dtype=np.float16, seed=1)
     feeds = {"data": data, "state": state, "state_cell": cell, "sequence_length": np.array([5, 2, 4], np.int32)}
-    outs = [onnx_rnn.InferenceSession(onnx_rnn.export_rnn(params, plugin_only=po, **kw)).run(None, feeds)
-            for po in (False, True)]
+    outs = [
+        onnx_rnn.InferenceSession(onnx_rnn.export_rnn(params, plugin_only=po, **kw)).run(None, feeds)
+        for po in (False, True)
+    ]
     for a, b in zip(*outs):
         np.testing.assert_array_equal(a, b)

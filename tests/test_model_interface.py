@@ -1,4 +1,5 @@
 """The converted model's interface: names, symbolic T and N, dtypes, zero initial state, checker, nodes."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -14,8 +15,9 @@ from onnx_rnn.spec import RNNSpec
 def test_one_model_serves_any_sequence_length_and_batch():
     spec = RNNSpec(mode="lstm", state_size=5, num_layers=2, bidirectional=True, state_outputs=True)
     params, *_ = random_case(spec, 1, 1, 3)
-    session = onnx_rnn.InferenceSession(onnx_rnn.export_rnn(params, mode="lstm", state_size=5, num_layers=2,
-                                                            bidirectional=True, state_outputs=True))
+    session = onnx_rnn.InferenceSession(
+        onnx_rnn.export_rnn(params, mode="lstm", state_size=5, num_layers=2, bidirectional=True, state_outputs=True)
+    )
     for T, N in [(1, 1), (9, 2), (3, 7), (20, 1)]:
         _, data, state, cell = random_case(spec, T, N, 3, seed=T * N)
         got = session.run(None, {"data": data, "state": state, "state_cell": cell})
@@ -27,16 +29,19 @@ def test_one_model_serves_any_sequence_length_and_batch():
 
 @pytest.mark.parametrize("mode", ["lstm", "gru", "rnn_tanh", "rnn_relu"])
 def test_graph_interface_and_standard_nodes(mode):
-    spec = RNNSpec(mode=mode, state_size=4, num_layers=3, bidirectional=True, state_outputs=True,
-                   use_sequence_length=True)
+    spec = RNNSpec(
+        mode=mode, state_size=4, num_layers=3, bidirectional=True, state_outputs=True, use_sequence_length=True
+    )
     params, *_ = random_case(spec, 1, 1, 2)
-    model = onnx_rnn.export_rnn(params, mode=mode, state_size=4, num_layers=3, bidirectional=True,
-                                state_outputs=True, use_sequence_length=True)
+    model = onnx_rnn.export_rnn(
+        params, mode=mode, state_size=4, num_layers=3, bidirectional=True, state_outputs=True, use_sequence_length=True
+    )
     onnx.checker.check_model(model, full_check=True)
     inputs = [(i.name, [d.dim_param or d.dim_value for d in i.type.tensor_type.shape.dim]) for i in model.graph.input]
     lstm = mode == "lstm"
-    assert inputs == [("data", ["T", "N", 2]), ("state", [6, "N", 4])] + ([("state_cell", [6, "N", 4])] if lstm else []) \
-        + [("sequence_length", ["N"])]
+    assert inputs == [("data", ["T", "N", 2]), ("state", [6, "N", 4])] + (
+        [("state_cell", [6, "N", 4])] if lstm else []
+    ) + [("sequence_length", ["N"])]
     assert [o.name for o in model.graph.output] == ["output", "state_output"] + (["state_cell_output"] if lstm else [])
     op = {"lstm": "LSTM", "gru": "GRU"}.get(mode, "RNN")
     layers = [n for n in model.graph.node if n.op_type == op]
@@ -68,8 +73,9 @@ def test_other_float_types_keep_the_interface_dtype(dtype, tol):
     elem = onnx.helper.np_dtype_to_tensor_dtype(np.dtype(dtype))
     assert all(v.type.tensor_type.elem_type == elem for v in list(model.graph.input) + list(model.graph.output))
     got = onnx_rnn.InferenceSession(model).run(None, {"data": data, "state": state, "state_cell": cell})
-    want = run_spec(spec, data.astype(np.float64), params.astype(np.float64), state.astype(np.float64),
-                    cell.astype(np.float64))
+    want = run_spec(
+        spec, data.astype(np.float64), params.astype(np.float64), state.astype(np.float64), cell.astype(np.float64)
+    )
     for g, w in zip(got, want):
         assert g.dtype == dtype
         np.testing.assert_allclose(g.astype(np.float64), w, rtol=tol, atol=tol)
@@ -79,8 +85,12 @@ def test_dropout_p_has_no_effect():
     spec = RNNSpec(mode="lstm", state_size=4, num_layers=2)
     params, data, state, cell = random_case(spec, 3, 2, 3)
     feeds = {"data": data, "state": state, "state_cell": cell}
-    runs = [onnx_rnn.InferenceSession(onnx_rnn.export_rnn(params, mode="lstm", state_size=4, num_layers=2, p=p))
-            .run(None, feeds)[0] for p in (0.0, 0.5)]
+    runs = [
+        onnx_rnn.InferenceSession(onnx_rnn.export_rnn(params, mode="lstm", state_size=4, num_layers=2, p=p)).run(
+            None, feeds
+        )[0]
+        for p in (0.0, 0.5)
+    ]
     np.testing.assert_array_equal(runs[0], runs[1])
 
 
@@ -90,8 +100,7 @@ def test_large_models_are_saved_with_external_data(tmp_path, monkeypatch):
 
     spec = RNNSpec(mode="gru", state_size=8, num_layers=2, bidirectional=True, state_outputs=True)
     params, data, state, _ = random_case(spec, 4, 2, 3)
-    model = onnx_rnn.export_rnn(params, mode="gru", state_size=8, num_layers=2, bidirectional=True,
-                                state_outputs=True)
+    model = onnx_rnn.export_rnn(params, mode="gru", state_size=8, num_layers=2, bidirectional=True, state_outputs=True)
     monkeypatch.setattr(files, "EXTERNAL_DATA_THRESHOLD", 1000)
     files.save_model(model, tmp_path / "m.onnx")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["m.onnx", "m.onnx.data"]

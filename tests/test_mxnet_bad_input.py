@@ -1,4 +1,5 @@
 """Bad checkpoints: each gives one clear error (API: OnnxRnnError; CLI: one line, exit 2) and no output file."""
+
 from __future__ import annotations
 
 import json
@@ -96,8 +97,9 @@ def test_weight_shape_against_the_op(tmp_path: Path) -> None:
     arrays = load_params(params)
     arrays["arg:fc_weight"] = np.ones((10, 5), np.float32)  # the LSTM gives 16 features
     save_params(tmp_path / "m-0000.params", arrays)
-    with pytest.raises(OnnxRnnError, match="FullyConnected node 'fc': data of shape .* has 16 features per row; "
-                                           "the weight expects 5"):
+    with pytest.raises(
+        OnnxRnnError, match="FullyConnected node 'fc': data of shape .* has 16 features per row; the weight expects 5"
+    ):
         convert_checkpoint(symbol, tmp_path / "m-0000.params")
 
 
@@ -113,11 +115,14 @@ def test_state_of_wrong_size(tmp_path: Path) -> None:
         convert_checkpoint(symbol, params, input_shapes={"state": (2, None, 8)})
 
 
-@pytest.mark.parametrize("text, message", [
-    ('{"weights": [1, 2]}', "is not an MXNet symbol file"),
-    ("not json at all", "invalid JSON"),
-    ("[]", "the top level is a list"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ('{"weights": [1, 2]}', "is not an MXNet symbol file"),
+        ("not json at all", "invalid JSON"),
+        ("[]", "the top level is a list"),
+    ],
+)
 def test_json_that_is_not_a_symbol(tmp_path: Path, capsys, text: str, message: str) -> None:
     symbol = tmp_path / "x-symbol.json"
     symbol.write_text(text)
@@ -126,8 +131,15 @@ def test_json_that_is_not_a_symbol(tmp_path: Path, capsys, text: str, message: s
 
 def test_unsupported_op_is_named_with_the_supported_list(tmp_path: Path, capsys) -> None:
     b = SymbolBuilder()
-    out = b.op("Convolution", b.var("data"), b.var("conv_weight", np.ones((2, 1, 3), np.float32)), name="conv0",
-               kernel=(3,), num_filter=2, no_bias=True)
+    out = b.op(
+        "Convolution",
+        b.var("data"),
+        b.var("conv_weight", np.ones((2, 1, 3), np.float32)),
+        name="conv0",
+        kernel=(3,),
+        num_filter=2,
+        no_bias=True,
+    )
     symbol, params = b.write(tmp_path, [out])
     err = cli_fails(tmp_path, capsys, symbol, params)
     assert "Convolution node 'conv0' uses op 'Convolution', which onnx-rnn does not translate" in err
@@ -159,12 +171,15 @@ def test_empty_parameter_array(tmp_path: Path) -> None:
         convert_checkpoint(symbol, tmp_path / "m-0000.params")
 
 
-@pytest.mark.parametrize("flag, message", [
-    ("nobody=1,2", "input shape given for ['nobody']"),
-    ("data=1,2,3", "input 'data' is given 3 dimensions, but the graph uses it with 2"),
-    ("data=0,2", "'0' is not a positive size"),
-    ("data", "--input-shape takes NAME=D0,D1,..."),
-])
+@pytest.mark.parametrize(
+    "flag, message",
+    [
+        ("nobody=1,2", "input shape given for ['nobody']"),
+        ("data=1,2,3", "input 'data' is given 3 dimensions, but the graph uses it with 2"),
+        ("data=0,2", "'0' is not a positive size"),
+        ("data", "--input-shape takes NAME=D0,D1,..."),
+    ],
+)
 def test_bad_input_shape_flag(tmp_path: Path, capsys, flag: str, message: str) -> None:
     symbol, params = model_files("char_lstm")
     assert message in cli_fails(tmp_path, capsys, symbol, params, "--input-shape", flag)

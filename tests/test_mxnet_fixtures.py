@@ -4,6 +4,7 @@ Oracle: MXNet 1.9.1's CPU RNN operator, for everything it computes correctly (al
 states, projection). Sequence lengths and clipping are not here: MXNet's CPU operator ignores them
 (see test_mxnet_cpu_quirks.py).
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -37,7 +38,7 @@ def test_converted_model_matches_mxnet(path):
     session = onnx_rnn.InferenceSession(model)
     got = session.run(None, feeds_for(spec, arrays))
     want = expected_outputs(spec, arrays)
-    assert [o.name for o in session.get_outputs()] == ["output", "state_output", "state_cell_output"][:len(want)]
+    assert [o.name for o in session.get_outputs()] == ["output", "state_output", "state_cell_output"][: len(want)]
     native64 = spec.needs_custom_lstm and arrays["parameters"].dtype == np.float64
     rtol, atol = (RTOL_F64_NATIVE, ATOL_F64_NATIVE) if native64 else (RTOL, ATOL)
     for g, w in zip(got, want):
@@ -47,6 +48,11 @@ def test_converted_model_matches_mxnet(path):
 
 def _spec_kwargs(spec):
     return dict(
-        mode=spec.mode, state_size=spec.state_size, num_layers=spec.num_layers, bidirectional=spec.bidirectional,
-        p=spec.p, state_outputs=spec.state_outputs, projection_size=spec.projection_size,
+        mode=spec.mode,
+        state_size=spec.state_size,
+        num_layers=spec.num_layers,
+        bidirectional=spec.bidirectional,
+        p=spec.p,
+        state_outputs=spec.state_outputs,
+        projection_size=spec.projection_size,
     )

@@ -3,6 +3,7 @@
 
 The property: any bytes either parse or raise OnnxRnnError (never another exception), quickly.
 """
+
 from __future__ import annotations
 
 import copy
@@ -19,15 +20,30 @@ from onnx_rnn.errors import OnnxRnnError
 from onnx_rnn.mxnet import parse_symbol, supported_ops
 from onnx_rnn.mxnet.convert import Checkpoint, convert_checkpoint
 from onnx_rnn.mxnet.ndarray_file import (
-    LIST_MAGIC, V1_MAGIC, V2_MAGIC, V3_MAGIC, NDArrayList, dump_ndarray_list, load_params, parse_ndarray_list,
+    LIST_MAGIC,
+    V1_MAGIC,
+    V2_MAGIC,
+    V3_MAGIC,
+    NDArrayList,
+    dump_ndarray_list,
+    load_params,
+    parse_ndarray_list,
     split_arg_aux,
 )
 
 REGRESSIONS = sorted((Path(__file__).parent / "fuzz_regressions").glob("*.params"))
 
 SEEDS = [
-    dump_ndarray_list([np.arange(6, dtype=np.float32).reshape(2, 3), np.zeros((0, 2), np.float16),
-                       np.arange(3, dtype=np.int64), None], ["arg:a", "arg:b", "aux:c", "arg:d"], version=v)
+    dump_ndarray_list(
+        [
+            np.arange(6, dtype=np.float32).reshape(2, 3),
+            np.zeros((0, 2), np.float16),
+            np.arange(3, dtype=np.int64),
+            None,
+        ],
+        ["arg:a", "arg:b", "aux:c", "arg:d"],
+        version=v,
+    )
     for v in (0, 1, 2, 3)
 ]
 
@@ -53,8 +69,9 @@ def test_regressions_exist() -> None:
     assert len(REGRESSIONS) >= 4
 
 
-MUTATION = st.tuples(st.integers(0, 10 ** 6), st.sampled_from(["flip", "byte", "u32", "u64", "cut", "insert"]),
-                     st.integers(0, 2 ** 64 - 1))
+MUTATION = st.tuples(
+    st.integers(0, 10**6), st.sampled_from(["flip", "byte", "u32", "u64", "cut", "insert"]), st.integers(0, 2**64 - 1)
+)
 U32 = [0, 1, 0xFF, 0x7FFFFFFF, 0x80000000, 0xFFFFFFFF, V1_MAGIC, V2_MAGIC, V3_MAGIC, 12, 33]
 
 
@@ -67,9 +84,9 @@ def apply(data: bytes, mutations) -> bytes:
         elif kind == "byte" and pos < len(buf):
             buf[pos] = value % 256
         elif kind == "u32" and pos + 4 <= len(buf):
-            buf[pos:pos + 4] = struct.pack("<I", U32[value % len(U32)])
+            buf[pos : pos + 4] = struct.pack("<I", U32[value % len(U32)])
         elif kind == "u64" and pos + 8 <= len(buf):
-            buf[pos:pos + 8] = struct.pack("<Q", value)
+            buf[pos : pos + 8] = struct.pack("<Q", value)
         elif kind == "cut":
             del buf[pos:]
         elif kind == "insert":
@@ -83,21 +100,27 @@ def test_mutated_files(seed: bytes, mutations) -> None:
     parses_or_refuses(apply(seed, mutations))
 
 
-HEADER_INT = st.one_of(st.integers(-2, 40), st.sampled_from([2 ** 31 - 1, -(2 ** 31), 2 ** 32 - 1]))
+HEADER_INT = st.one_of(st.integers(-2, 40), st.sampled_from([2**31 - 1, -(2**31), 2**32 - 1]))
 
 
 @settings(max_examples=300, deadline=None)
-@given(magic=st.sampled_from([V1_MAGIC, V2_MAGIC, V3_MAGIC, 0, 1, 3]), stype=st.integers(-1, 3),
-       dims=st.lists(st.integers(-1, 2 ** 62), max_size=5), device=st.integers(-1, 6), flag=HEADER_INT,
-       payload=st.binary(max_size=64), names=st.sampled_from([0, 1, 2]))
+@given(
+    magic=st.sampled_from([V1_MAGIC, V2_MAGIC, V3_MAGIC, 0, 1, 3]),
+    stype=st.integers(-1, 3),
+    dims=st.lists(st.integers(-1, 2**62), max_size=5),
+    device=st.integers(-1, 6),
+    flag=HEADER_INT,
+    payload=st.binary(max_size=64),
+    names=st.sampled_from([0, 1, 2]),
+)
 def test_structured_headers(magic, stype, dims, device, flag, payload, names) -> None:
     """Plausible headers with arbitrary field values: the reader must never trust a size it cannot back."""
     if magic in (V1_MAGIC, V2_MAGIC, V3_MAGIC):
         head = struct.pack("<I", magic) + (b"" if magic == V1_MAGIC else struct.pack("<i", stype))
         head += struct.pack(f"<i{len(dims)}q", len(dims), *dims)
     else:
-        head = struct.pack(f"<I{magic}I", magic, *[d % 2 ** 32 for d in dims[:magic]] + [1] * (magic - len(dims)))
-    body = head + struct.pack("<iii", device, 0, flag if -(2 ** 31) <= flag < 2 ** 31 else 0) + payload
+        head = struct.pack(f"<I{magic}I", magic, *[d % 2**32 for d in dims[:magic]] + [1] * (magic - len(dims)))
+    body = head + struct.pack("<iii", device, 0, flag if -(2**31) <= flag < 2**31 else 0) + payload
     tail = struct.pack("<Q", names) + b"".join(struct.pack("<Q", 1) + b"x" for _ in range(names))
     parses_or_refuses(struct.pack("<QQQ", LIST_MAGIC, 0, 1) + body + tail)
 
@@ -105,22 +128,52 @@ def test_structured_headers(magic, stype, dims, device, flag, payload, names) ->
 # ---------------------------------------------------------------- symbols with damaged attributes and wiring
 
 MODELS = Path(__file__).resolve().parent.parent / "models"
-ATTR_VALUES = ["0", "1", "-1", "2", "None", "True", "False", "()", "(0,)", "(-1, 0)", "(2, 3)", "(-4, -1, -1)",
-               "1e300", "nan", "-inf", "abc", "", "[1,", "(1, None)", "float64", "int8", "gru", "(0, 0, 0, 0)", "-3"]
+ATTR_VALUES = [
+    "0",
+    "1",
+    "-1",
+    "2",
+    "None",
+    "True",
+    "False",
+    "()",
+    "(0,)",
+    "(-1, 0)",
+    "(2, 3)",
+    "(-4, -1, -1)",
+    "1e300",
+    "nan",
+    "-inf",
+    "abc",
+    "",
+    "[1,",
+    "(1, None)",
+    "float64",
+    "int8",
+    "gru",
+    "(0, 0, 0, 0)",
+    "-3",
+]
 
 
 def _load_model(name: str):
-    return json.loads((MODELS / f"{name}-symbol.json").read_text()), \
-        split_arg_aux(load_params(MODELS / f"{name}-0000.params"))
+    return json.loads((MODELS / f"{name}-symbol.json").read_text()), split_arg_aux(
+        load_params(MODELS / f"{name}-0000.params")
+    )
 
 
 SYMBOL_SEEDS = {name: _load_model(name) for name in ("relu_rnn", "unrolled_cells", "bilstm_seqlen", "module_lstm")}
 
 
 @settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(name=st.sampled_from(sorted(SYMBOL_SEEDS)), edits=st.lists(
-    st.tuples(st.integers(0, 10 ** 6), st.sampled_from(["set", "drop", "op", "rewire"]), st.integers(0, 10 ** 6)),
-    min_size=1, max_size=3))
+@given(
+    name=st.sampled_from(sorted(SYMBOL_SEEDS)),
+    edits=st.lists(
+        st.tuples(st.integers(0, 10**6), st.sampled_from(["set", "drop", "op", "rewire"]), st.integers(0, 10**6)),
+        min_size=1,
+        max_size=3,
+    ),
+)
 def test_damaged_symbols_convert_or_fail_clearly(name: str, edits) -> None:
     """Any attribute value, op name or wiring: the converter returns a model or raises OnnxRnnError."""
     doc, (args, aux) = SYMBOL_SEEDS[name]

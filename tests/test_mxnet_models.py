@@ -1,4 +1,5 @@
 """Every real MXNet checkpoint in models/ converts and matches its expected outputs in float32 tolerance."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -83,8 +84,10 @@ BATCH: dict[str, tuple[dict[str, int], list[First]]] = {
     "lstmp_clip": ({"data": 0}, [lambda o: o[:1]]),
     "bilstm_seqlen": ({"data0": 1, "data1": 0}, [lambda o: o[:, :1], lambda o: o[:1]]),
     "unrolled_cells": ({"data": 0}, [lambda o: o[:1], lambda o: o[:1]]),
-    "module_lstm": ({"data": 1, "state": 1, "state_cell": 1}, [lambda o: o[::2], lambda o: o[:, :1],
-                                                              lambda o: o[:, :1]]),
+    "module_lstm": (
+        {"data": 1, "state": 1, "state_cell": 1},
+        [lambda o: o[::2], lambda o: o[:, :1], lambda o: o[:, :1]],
+    ),
     "fused_gru": ({"data": 1}, [lambda o: o[:1]]),
 }
 

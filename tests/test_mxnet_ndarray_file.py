@@ -1,4 +1,5 @@
 """The .params (NDArray-list) reader and writer: files MXNet 1.9.1 wrote, round trips, and corrupt files."""
+
 from __future__ import annotations
 
 import base64
@@ -13,8 +14,15 @@ from hypothesis.extra import numpy as hnp
 
 from onnx_rnn.errors import OnnxRnnError
 from onnx_rnn.mxnet.ndarray_file import (
-    LIST_MAGIC, V2_MAGIC, NDArrayList, dump_ndarray_list, load_ndarray_list, load_params, parse_ndarray_list,
-    save_params, split_arg_aux,
+    LIST_MAGIC,
+    V2_MAGIC,
+    NDArrayList,
+    dump_ndarray_list,
+    load_ndarray_list,
+    load_params,
+    parse_ndarray_list,
+    save_params,
+    split_arg_aux,
 )
 
 # Written by MXNet 1.9.1: mx.nd.save(f, {"arg:float32": ..., ..., "arg:bool": ...}), each array
@@ -28,21 +36,25 @@ MXNET_DTYPES = base64.b64decode(
     "AAEAAAACAAAAyfqT+QAAAAACAAAAAgAAAAAAAAADAAAAAAAAAAEAAAAAAAAABgAAAAAAAAAAAAAAAQAAAAAAAAACAAAAAAAAAAAA"
     "AAAAAAAAAQAAAAAAAAACAAAAAAAAAMn6k/kAAAAAAgAAAAIAAAAAAAAAAwAAAAAAAAABAAAAAAAAAAcAAAAAAQEAAQEIAAAAAAAA"
     "AAsAAAAAAAAAYXJnOmZsb2F0MzILAAAAAAAAAGFyZzpmbG9hdDY0CwAAAAAAAABhcmc6ZmxvYXQxNgkAAAAAAAAAYXJnOnVpbnQ4"
-    "CAAAAAAAAABhcmc6aW50OAkAAAAAAAAAYXJnOmludDMyCQAAAAAAAABhcmc6aW50NjQIAAAAAAAAAGFyZzpib29s")
+    "CAAAAAAAAABhcmc6aW50OAkAAAAAAAAAYXJnOmludDMyCQAAAAAAAABhcmc6aW50NjQIAAAAAAAAAGFyZzpib29s"
+)
 # npx.set_np(); npx.save(f, {"s": np.array(3.5), "z": np.zeros((0, 2)), "m": np.ones((2, 2), "float16")})
 MXNET_NP_SHAPE = base64.b64decode(
     "EgEAAAAAAAAAAAAAAAAAAAMAAAAAAAAAyvqT+QAAAAAAAAAAAQAAAAAAAAAAAAAAAABgQMr6k/kAAAAAAgAAAAAAAAAAAAAAAgAA"
     "AAAAAAABAAAAAAAAAAAAAADK+pP5AAAAAAIAAAACAAAAAAAAAAIAAAAAAAAAAQAAAAAAAAACAAAAADwAPAA8ADwDAAAAAAAAAAEA"
-    "AAAAAAAAcwEAAAAAAAAAegEAAAAAAAAAbQ==")
+    "AAAAAAAAcwEAAAAAAAAAegEAAAAAAAAAbQ=="
+)
 # mx.nd.save(f, {"s": csr of [[0, 1], [0, 0]], "r": the same as row_sparse})
 MXNET_SPARSE = base64.b64decode(
     "EgEAAAAAAAAAAAAAAAAAAAIAAAAAAAAAyfqT+QIAAAABAAAAAQAAAAAAAAACAAAAAgAAAAAAAAACAAAAAAAAAAEAAAAAAAAAAAAA"
     "AAYAAAABAAAAAwAAAAAAAAAGAAAAAQAAAAEAAAAAAAAAAACAPwAAAAAAAAAAAQAAAAAAAAABAAAAAAAAAAEAAAAAAAAAyfqT+QEA"
     "AAACAAAAAQAAAAAAAAACAAAAAAAAAAIAAAACAAAAAAAAAAIAAAAAAAAAAQAAAAAAAAAAAAAABgAAAAEAAAABAAAAAAAAAAAAAAAA"
-    "AIA/AAAAAAAAAAACAAAAAAAAAAEAAAAAAAAAcwEAAAAAAAAAcg==")
+    "AIA/AAAAAAAAAAACAAAAAAAAAAEAAAAAAAAAcwEAAAAAAAAAcg=="
+)
 # mx.nd.save(f, [mx.nd.array([1.0])]): a list, no names
 MXNET_LIST = base64.b64decode(
-    "EgEAAAAAAAAAAAAAAAAAAAEAAAAAAAAAyfqT+QAAAAABAAAAAQAAAAAAAAABAAAAAAAAAAAAAAAAAIA/AAAAAAAAAAA=")
+    "EgEAAAAAAAAAAAAAAAAAAAEAAAAAAAAAyfqT+QAAAAABAAAAAQAAAAAAAAABAAAAAAAAAAAAAAAAAIA/AAAAAAAAAAA="
+)
 
 
 def test_reads_every_dtype_mxnet_writes() -> None:
@@ -79,8 +91,13 @@ def test_unnamed_list() -> None:
 
 def test_bfloat16_is_widened_exactly() -> None:
     bits = np.array([0x3F80, 0xC000, 0x7F80], dtype="<u2")  # 1.0, -2.0, inf
-    data = struct.pack("<QQQ", LIST_MAGIC, 0, 1) + struct.pack("<Iiiq", V2_MAGIC, 0, 1, 3) + \
-        struct.pack("<iii", 1, 0, 12) + bits.tobytes() + struct.pack("<Q", 0)
+    data = (
+        struct.pack("<QQQ", LIST_MAGIC, 0, 1)
+        + struct.pack("<Iiiq", V2_MAGIC, 0, 1, 3)
+        + struct.pack("<iii", 1, 0, 12)
+        + bits.tobytes()
+        + struct.pack("<Q", 0)
+    )
     (array,) = parse_ndarray_list(data).arrays
     assert array.dtype == np.float32
     np.testing.assert_array_equal(array, [1.0, -2.0, np.inf])
@@ -94,8 +111,22 @@ def test_none_arrays_and_versions(version: int) -> None:
     assert b is None
 
 
-DTYPES = st.sampled_from([np.float16, np.float32, np.float64, np.uint8, np.int8, np.int32, np.int64, np.bool_,
-                          np.int16, np.uint16, np.uint32, np.uint64])
+DTYPES = st.sampled_from(
+    [
+        np.float16,
+        np.float32,
+        np.float64,
+        np.uint8,
+        np.int8,
+        np.int32,
+        np.int64,
+        np.bool_,
+        np.int16,
+        np.uint16,
+        np.uint32,
+        np.uint64,
+    ]
+)
 
 
 @settings(max_examples=100, deadline=None)
@@ -140,8 +171,9 @@ def test_missing_file(tmp_path: Path) -> None:
 
 # ---------------------------------------------------------------- corrupt files
 
-VALID = dump_ndarray_list([np.arange(6, dtype=np.float32).reshape(2, 3), np.arange(3, dtype=np.int64)],
-                          ["arg:w", "aux:m"])
+VALID = dump_ndarray_list(
+    [np.arange(6, dtype=np.float32).reshape(2, 3), np.arange(3, dtype=np.int64)], ["arg:w", "aux:m"]
+)
 
 
 def test_every_truncation_is_a_clear_error() -> None:
@@ -152,26 +184,29 @@ def test_every_truncation_is_a_clear_error() -> None:
 
 def _patch(data: bytes, offset: int, fmt: str, value) -> bytes:
     size = struct.calcsize("<" + fmt)
-    return data[:offset] + struct.pack("<" + fmt, value) + data[offset + size:]
+    return data[:offset] + struct.pack("<" + fmt, value) + data[offset + size :]
 
 
 ARRAY0 = 24  # the first array's magic: after the list magic, reserved word and count
 
 
-@pytest.mark.parametrize("offset, fmt, value, message", [
-    (0, "Q", 0x113, "wrong magic number 0x113; expected 0x112"),
-    (0, "Q", 0x89504E470D0A1A0A, "wrong magic number"),
-    (16, "Q", 2 ** 40, "array count is 1099511627776, more than"),
-    (ARRAY0, "I", 0xF993FAC0, "array magic number is 0xF993FAC0; expected 0xF993FAC9"),
-    (ARRAY0 + 4, "i", 7, "storage type is 7; expected 0"),
-    (ARRAY0 + 8, "i", -3, "shape has -3 dimensions"),
-    (ARRAY0 + 8, "i", 1000, "shape has 1000 dimensions"),
-    (ARRAY0 + 12, "q", -5, "negative dimension"),
-    (ARRAY0 + 12, "q", 2 ** 50, "impossibly large"),
-    (ARRAY0 + 12, "q", 2 ** 30, "truncated: array data"),
-    (ARRAY0 + 28, "i", 9, "device type is 9"),
-    (ARRAY0 + 36, "i", 99, "dtype flag is 99"),
-])
+@pytest.mark.parametrize(
+    "offset, fmt, value, message",
+    [
+        (0, "Q", 0x113, "wrong magic number 0x113; expected 0x112"),
+        (0, "Q", 0x89504E470D0A1A0A, "wrong magic number"),
+        (16, "Q", 2**40, "array count is 1099511627776, more than"),
+        (ARRAY0, "I", 0xF993FAC0, "array magic number is 0xF993FAC0; expected 0xF993FAC9"),
+        (ARRAY0 + 4, "i", 7, "storage type is 7; expected 0"),
+        (ARRAY0 + 8, "i", -3, "shape has -3 dimensions"),
+        (ARRAY0 + 8, "i", 1000, "shape has 1000 dimensions"),
+        (ARRAY0 + 12, "q", -5, "negative dimension"),
+        (ARRAY0 + 12, "q", 2**50, "impossibly large"),
+        (ARRAY0 + 12, "q", 2**30, "truncated: array data"),
+        (ARRAY0 + 28, "i", 9, "device type is 9"),
+        (ARRAY0 + 36, "i", 99, "dtype flag is 99"),
+    ],
+)
 def test_corrupt_header_fields(offset: int, fmt: str, value, message: str) -> None:
     with pytest.raises(OnnxRnnError, match=message):
         parse_ndarray_list(_patch(VALID, offset, fmt, value), "bad.params")

@@ -51,8 +51,11 @@ pytestmark = pytest.mark.skipif(LIB is None, reason=_WHY)
 
 INPUTS = ["X", "W", "R", "B", "sequence_lens", "initial_h", "initial_c", "projection"]
 OUTPUTS = ["Y", "Y_h", "Y_c"]
-ONNX_TYPE = {np.dtype(np.float32): TensorProto.FLOAT, np.dtype(np.float64): TensorProto.DOUBLE,
-             np.dtype(np.float16): TensorProto.FLOAT16}
+ONNX_TYPE = {
+    np.dtype(np.float32): TensorProto.FLOAT,
+    np.dtype(np.float64): TensorProto.DOUBLE,
+    np.dtype(np.float16): TensorProto.FLOAT16,
+}
 # float16: computed in float32, only the outputs are rounded (half an ulp is 2^-11 ~ 4.9e-4 relative)
 TOL = {np.dtype(np.float32): 1e-5, np.dtype(np.float64): 1e-12, np.dtype(np.float16): 2e-3}
 
@@ -161,7 +164,12 @@ def ref_lstm(feeds, hidden_size, direction="forward", clip=None, clip_nan=0):
                 c = np.zeros(H) if c0 is None else c0[d, b].astype(np.float64)
                 for t in range(L - 1, -1, -1) if reverse else range(L):
                     g = Wd @ X[t, b] + Rd @ h + bias
-                    i, o, f, ct = _sigmoid(g[:H]), _sigmoid(g[H : 2 * H]), _sigmoid(g[2 * H : 3 * H]), np.tanh(g[3 * H :])
+                    i, o, f, ct = (
+                        _sigmoid(g[:H]),
+                        _sigmoid(g[H : 2 * H]),
+                        _sigmoid(g[2 * H : 3 * H]),
+                        np.tanh(g[3 * H :]),
+                    )
                     c = f * c + i * ct
                     if clip is not None:
                         lo, hi = clip
@@ -180,8 +188,9 @@ def ref_lstm(feeds, hidden_size, direction="forward", clip=None, clip_nan=0):
 
 def assert_close(actual, expected, dtype, what=""):
     tol = TOL[np.dtype(dtype)]
-    np.testing.assert_allclose(np.asarray(actual, np.float64), expected, rtol=tol, atol=tol, equal_nan=True,
-                               err_msg=what)
+    np.testing.assert_allclose(
+        np.asarray(actual, np.float64), expected, rtol=tol, atol=tol, equal_nan=True, err_msg=what
+    )
 
 
 # ---------------------------------------------------------------------------------------- (a) ORT's own LSTM
@@ -616,15 +625,17 @@ CONST_SETS = {"all": (1, 2, 3, 7), "W-R": (1, 2), "B-P": (3, 7), "R": (2,)}
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64, np.float16])
 @pytest.mark.parametrize("const", list(CONST_SETS), ids=list(CONST_SETS))
-@pytest.mark.parametrize("direction,P,bias", [("forward", 70, True), ("bidirectional", 0, True),
-                                              ("reverse", 5, False)])
+@pytest.mark.parametrize("direction,P,bias", [("forward", 70, True), ("bidirectional", 0, True), ("reverse", 5, False)])
 def test_constant_weights_match_graph_inputs(dtype, const, direction, P, bias):
     rng = np.random.default_rng(21 + P)
     D = 2 if direction == "bidirectional" else 1
     H = 130  # three unit chunks, the last one partial
     feeds = make_case(rng, 6, 3, 9, H, P=P, D=D, seq=True, bias=bias)
-    feeds = _as_float16(feeds) if dtype == np.float16 else [
-        v if v is None or v.dtype == np.int32 else v.astype(dtype) for v in feeds]
+    feeds = (
+        _as_float16(feeds)
+        if dtype == np.float16
+        else [v if v is None or v.dtype == np.int32 else v.astype(dtype) for v in feeds]
+    )
     attrs = {"hidden_size": H, "direction": direction, "clip_min": -0.6, "clip_max": 0.55}
     expected = _session(_model("LSTM", "onnx_rnn", feeds, attrs)).run(None, _feed_dict(feeds))
     ks = set(CONST_SETS[const])

@@ -5,6 +5,7 @@ Every model here runs in a plain ``onnxruntime.InferenceSession`` with no custom
 ``_proj`` files), PyTorch's ``nn.LSTM(proj_size=...)``, and the NumPy reference for clipping, NaN handling and
 sequence lengths (MXNet's CPU operator ignores those: tests/fixtures/mxnet_cpu_quirks).
 """
+
 from __future__ import annotations
 
 import collections
@@ -79,8 +80,7 @@ def test_quirk_inputs_match_reference_not_mxnet(path):
     """MXNet's CPU operator ignores clipping/lengths; the portable model implements them (reference)."""
     spec, arrays = load_fixture(path)
     lengths = arrays.get("sequence_length") if spec.use_sequence_length else None
-    want = reference_outputs(spec, arrays["data"], arrays["parameters"], arrays["state"], arrays["state_cell"],
-                             lengths)
+    want = reference_outputs(spec, arrays["data"], arrays["parameters"], arrays["state"], arrays["state_cell"], lengths)
     model = export_spec(spec, arrays["parameters"], portable=True)
     got = plain_session(model).run(None, feeds_for(spec, arrays))
     assert_outputs(got, want, 1e-5)
@@ -101,11 +101,19 @@ CLIP_CASES = [
 @pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["f32", "f64"])
 @pytest.mark.parametrize("layers,bidirectional,projection,clip_nan,lengths", CLIP_CASES)
 @pytest.mark.parametrize("portable", [True, False], ids=["portable", "function"])
-def test_clipping_and_lengths_match_reference(layers, bidirectional, projection, clip_nan, lengths, dtype,
-                                              portable):
-    spec = RNNSpec(mode="lstm", state_size=5, num_layers=layers, bidirectional=bidirectional, state_outputs=True,
-                   projection_size=projection, lstm_state_clip_min=-0.3, lstm_state_clip_max=0.25,
-                   lstm_state_clip_nan=clip_nan, use_sequence_length=lengths is not None)
+def test_clipping_and_lengths_match_reference(layers, bidirectional, projection, clip_nan, lengths, dtype, portable):
+    spec = RNNSpec(
+        mode="lstm",
+        state_size=5,
+        num_layers=layers,
+        bidirectional=bidirectional,
+        state_outputs=True,
+        projection_size=projection,
+        lstm_state_clip_min=-0.3,
+        lstm_state_clip_max=0.25,
+        lstm_state_clip_nan=clip_nan,
+        use_sequence_length=lengths is not None,
+    )
     params, data, state, cell = random_case(spec, 6, 3, 4, dtype=dtype, seed=layers + 10 * bool(projection))
     seq = None if lengths is None else np.array(lengths, dtype=np.int32)
     # A NaN cell value (in an element that takes steps): clipped to clip_min with clip_nan, else it propagates.
@@ -124,15 +132,23 @@ def test_clipping_and_lengths_match_reference(layers, bidirectional, projection,
 
 
 def test_float16_runs_on_onnxruntime_cpu():
-    spec = RNNSpec(mode="lstm", state_size=6, num_layers=2, bidirectional=True, state_outputs=True,
-                   projection_size=3, lstm_state_clip_min=-0.5, lstm_state_clip_max=0.5, use_sequence_length=True)
+    spec = RNNSpec(
+        mode="lstm",
+        state_size=6,
+        num_layers=2,
+        bidirectional=True,
+        state_outputs=True,
+        projection_size=3,
+        lstm_state_clip_min=-0.5,
+        lstm_state_clip_max=0.5,
+        use_sequence_length=True,
+    )
     params, data, state, cell = random_case(spec, 5, 3, 4, dtype=np.float16, seed=3)
     seq = np.array([5, 2, 0], dtype=np.int32)
     want = reference_outputs(spec, data, params, state, cell, seq)
     for portable in (True, False):
         model = export_spec(spec, params, portable=portable)
-        got = plain_session(model).run(None, {"data": data, "state": state, "state_cell": cell,
-                                              "sequence_length": seq})
+        got = plain_session(model).run(None, {"data": data, "state": state, "state_cell": cell, "sequence_length": seq})
         assert all(g.dtype == np.float16 for g in got)
         assert_outputs(got, want, TOL[np.float16])
 
@@ -151,25 +167,36 @@ def test_matches_pytorch_lstmp():
     torch = pytest.importorskip("torch")
     from test_torch_oracle import torch_module  # noqa: PLC0415
 
-    spec = RNNSpec(mode="lstm", state_size=8, num_layers=2, bidirectional=True, state_outputs=True,
-                   projection_size=3)
+    spec = RNNSpec(mode="lstm", state_size=8, num_layers=2, bidirectional=True, state_outputs=True, projection_size=3)
     params, data, state, cell = random_case(spec, 7, 4, 5, dtype=np.float64, seed=11)
     with torch.no_grad():
-        out, (hy, cy) = torch_module(spec, params, 5)(*[torch.from_numpy(a) for a in (data,)],
-                                                      (torch.from_numpy(state), torch.from_numpy(cell)))
+        out, (hy, cy) = torch_module(spec, params, 5)(
+            *[torch.from_numpy(a) for a in (data,)], (torch.from_numpy(state), torch.from_numpy(cell))
+        )
     got = plain_session(export_spec(spec, params, portable=True)).run(
-        None, {"data": data, "state": state, "state_cell": cell})
+        None, {"data": data, "state": state, "state_cell": cell}
+    )
     assert_outputs(got, [out.numpy(), hy.numpy(), cy.numpy()], 1e-12)
 
 
 # ---------------------------------------------------------------- onnx.reference.ReferenceEvaluator
 @pytest.mark.parametrize("portable", [True, False], ids=["portable", "function"])
-@pytest.mark.parametrize("bidirectional,projection,lengths", [(False, 2, None), (True, 3, [3, 0]),
-                                                             (True, None, [1, 4])])
+@pytest.mark.parametrize(
+    "bidirectional,projection,lengths", [(False, 2, None), (True, 3, [3, 0]), (True, None, [1, 4])]
+)
 def test_onnx_reference_evaluator(bidirectional, projection, lengths, portable):
-    spec = RNNSpec(mode="lstm", state_size=4, num_layers=2, bidirectional=bidirectional, state_outputs=True,
-                   projection_size=projection, lstm_state_clip_min=-0.2, lstm_state_clip_max=0.3,
-                   lstm_state_clip_nan=True, use_sequence_length=lengths is not None)
+    spec = RNNSpec(
+        mode="lstm",
+        state_size=4,
+        num_layers=2,
+        bidirectional=bidirectional,
+        state_outputs=True,
+        projection_size=projection,
+        lstm_state_clip_min=-0.2,
+        lstm_state_clip_max=0.3,
+        lstm_state_clip_nan=True,
+        use_sequence_length=lengths is not None,
+    )
     params, data, state, cell = random_case(spec, 4, 2, 3, dtype=np.float64, seed=2)
     seq = None if lengths is None else np.array(lengths, dtype=np.int32)
     feeds = {"data": data, "state": state, "state_cell": cell} | ({} if seq is None else {"sequence_length": seq})
@@ -180,8 +207,16 @@ def test_onnx_reference_evaluator(bidirectional, projection, lengths, portable):
 # ---------------------------------------------------------------- graph structure
 @pytest.mark.parametrize("opset", [14, 17, onnx.defs.onnx_opset_version()])
 def test_portable_graph_is_standard_onnx(opset):
-    spec = RNNSpec(mode="lstm", state_size=5, num_layers=2, bidirectional=True, projection_size=2,
-                   lstm_state_clip_min=-1.0, lstm_state_clip_max=1.0, use_sequence_length=True)
+    spec = RNNSpec(
+        mode="lstm",
+        state_size=5,
+        num_layers=2,
+        bidirectional=True,
+        projection_size=2,
+        lstm_state_clip_min=-1.0,
+        lstm_state_clip_max=1.0,
+        use_sequence_length=True,
+    )
     params, data, state, cell = random_case(spec, 3, 2, 4, seed=1)
     model = export_spec(spec, params, portable=True, opset=opset)
     assert [o.domain for o in model.opset_import] == [""]
@@ -216,7 +251,7 @@ def test_default_is_custom_node_backed_by_function():
     assert op_counts(default.graph) == op_counts(plugin_only.graph)
     for node, bare in zip(default.graph.node, plugin_only.graph.node):
         if node.domain == CUSTOM_DOMAIN:
-            assert len(node.input) == 8 and list(node.input[:len(bare.input)]) == list(bare.input)
+            assert len(node.input) == 8 and list(node.input[: len(bare.input)]) == list(bare.input)
             assert node.attribute == bare.attribute
         else:
             assert node == bare
@@ -233,8 +268,7 @@ def test_two_configurations_in_one_model_get_two_function_overloads(tmp_path):
     a decoder): the first keeps the plain function (IR 8 readers), the second gets an overload (IR 10), and
     ONNX Runtime runs each layer with its own body, with or without the plugin."""
     first = RNNSpec(mode="lstm", state_size=5, projection_size=2, bidirectional=True)
-    second = RNNSpec(mode="lstm", state_size=6, projection_size=3, lstm_state_clip_min=-0.2,
-                     lstm_state_clip_max=0.3)
+    second = RNNSpec(mode="lstm", state_size=6, projection_size=3, lstm_state_clip_min=-0.2, lstm_state_clip_max=0.3)
     p1, data, _, _ = random_case(first, 4, 3, 3, seed=1)
     p2 = random_case(second, 4, 3, 4, seed=2)[0]
     builder = GraphBuilder()
@@ -265,9 +299,18 @@ def test_two_configurations_in_one_model_get_two_function_overloads(tmp_path):
 # ---------------------------------------------------------------- with the plugin: its kernel wins
 @pytest.mark.skipif(not plugin_available(), reason="the onnx-rnn plugin library is not built")
 def test_plugin_kernel_runs_when_registered_function_when_not(tmp_path):
-    spec = RNNSpec(mode="lstm", state_size=6, num_layers=2, bidirectional=True, state_outputs=True,
-                   projection_size=3, lstm_state_clip_min=-0.3, lstm_state_clip_max=0.2,
-                   lstm_state_clip_nan=True, use_sequence_length=True)
+    spec = RNNSpec(
+        mode="lstm",
+        state_size=6,
+        num_layers=2,
+        bidirectional=True,
+        state_outputs=True,
+        projection_size=3,
+        lstm_state_clip_min=-0.3,
+        lstm_state_clip_max=0.2,
+        lstm_state_clip_nan=True,
+        use_sequence_length=True,
+    )
     params, data, state, cell = random_case(spec, 5, 3, 4, seed=4)
     seq = np.array([5, 0, 2], dtype=np.int32)
     feeds = {"data": data, "state": state, "state_cell": cell, "sequence_length": seq}

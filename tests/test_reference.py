@@ -1,5 +1,6 @@
 """The NumPy reference itself, against an oracle nobody here wrote (MXNet 1.9.1's fixtures), and its
 semantics where MXNet's CPU operator is wrong (clipping, sequence lengths; README, Semantics)."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -40,11 +41,13 @@ def test_sequence_length_semantics():
     data = rng.standard_normal((T, 2, I))
     state = rng.standard_normal((2, 2, H))
     lengths = np.array([2, 0])
-    out, hy, _ = rnn(data, params, mode="rnn_tanh", state_size=H, bidirectional=True, state=state,
-                     sequence_length=lengths)
+    out, hy, _ = rnn(
+        data, params, mode="rnn_tanh", state_size=H, bidirectional=True, state=state, sequence_length=lengths
+    )
     assert np.all(out[2:, 0] == 0) and np.all(out[:, 1] == 0)
     np.testing.assert_array_equal(hy[:, 1], state[:, 1])
-    short, hy_short, _ = rnn(data[:2, :1], params, mode="rnn_tanh", state_size=H, bidirectional=True,
-                             state=state[:, :1])
+    short, hy_short, _ = rnn(
+        data[:2, :1], params, mode="rnn_tanh", state_size=H, bidirectional=True, state=state[:, :1]
+    )
     np.testing.assert_allclose(out[:2, :1], short)
     np.testing.assert_allclose(hy[:, :1], hy_short)

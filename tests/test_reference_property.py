@@ -4,6 +4,7 @@ The reference (onnx_rnn.reference) is itself checked against MXNet's fixtures an
 test_reference.py, so agreement here extends those oracles to configurations no fixture covers,
 including sequence lengths (0 and full length among them) and zero initial states.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -25,9 +26,14 @@ def configurations(draw):
     projection = draw(st.sampled_from([None, None, 1] if custom and H > 1 else [None]))
     clip = draw(st.booleans()) if custom else False
     spec = RNNSpec(
-        mode=mode, state_size=H, num_layers=draw(st.integers(1, 3)), bidirectional=draw(st.booleans()),
-        state_outputs=True, projection_size=projection if projection and projection < H else None,
-        lstm_state_clip_min=-0.3 if clip else None, lstm_state_clip_max=0.25 if clip else None,
+        mode=mode,
+        state_size=H,
+        num_layers=draw(st.integers(1, 3)),
+        bidirectional=draw(st.booleans()),
+        state_outputs=True,
+        projection_size=projection if projection and projection < H else None,
+        lstm_state_clip_min=-0.3 if clip else None,
+        lstm_state_clip_max=0.25 if clip else None,
         lstm_state_clip_nan=draw(st.booleans()) if clip else False,
         use_sequence_length=draw(st.booleans()),
     )
@@ -50,8 +56,13 @@ def test_converted_model_matches_reference(config):
     if spec.use_sequence_length:
         feeds["sequence_length"] = lengths
     got = onnx_rnn.InferenceSession(model).run(None, feeds)
-    want = run_spec(spec, data, params, None if zero_state else state,
-                    None if zero_state or spec.mode != "lstm" else cell,
-                    lengths if spec.use_sequence_length else None)
+    want = run_spec(
+        spec,
+        data,
+        params,
+        None if zero_state else state,
+        None if zero_state or spec.mode != "lstm" else cell,
+        lengths if spec.use_sequence_length else None,
+    )
     for g, w in zip(got, [w for w in want if w is not None]):
         np.testing.assert_allclose(g, w, rtol=1e-5, atol=1e-5)

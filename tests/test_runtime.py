@@ -1,4 +1,5 @@
 """Where the plugin is found, and what a user sees when a model needs it and it is missing."""
+
 from __future__ import annotations
 
 import numpy as np

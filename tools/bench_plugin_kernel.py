@@ -52,9 +52,7 @@ def stacked_model(T, N, I, H, P, layers, custom, rng):
             inits.append(numpy_helper.from_array(pw, f"P{layer}"))
             inputs += ["", "", "", f"P{layer}"]
         y = f"Y{layer}"
-        nodes.append(
-            helper.make_node("LSTM", inputs, [y], hidden_size=H, domain="onnx_rnn" if custom else "")
-        )
+        nodes.append(helper.make_node("LSTM", inputs, [y], hidden_size=H, domain="onnx_rnn" if custom else ""))
         out = "out" if layer == layers - 1 else f"X{layer + 1}"
         axes = f"axes{layer}"
         inits.append(numpy_helper.from_array(np.array([1], np.int64), axes))

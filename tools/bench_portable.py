@@ -12,6 +12,7 @@ Rows:
   pytorch         torch.nn.LSTM(proj_size=P), same weights
 The plugin rows are left out (with a note) when the library is not built.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -65,25 +66,36 @@ def main() -> int:
     p.add_argument("--repeat", type=int, default=5)
     args = p.parse_args()
 
-    spec = RNNSpec(mode="lstm", state_size=args.H, num_layers=args.L, bidirectional=args.bidirectional,
-                   state_outputs=True, projection_size=args.P)
+    spec = RNNSpec(
+        mode="lstm",
+        state_size=args.H,
+        num_layers=args.L,
+        bidirectional=args.bidirectional,
+        state_outputs=True,
+        projection_size=args.P,
+    )
     rng = np.random.default_rng(0)
     scale = 1.0 / np.sqrt(args.H)
     params = rng.uniform(-scale, scale, spec.param_count(args.I)).astype(np.float32)
     LD = spec.num_layers * spec.directions
-    feeds = {"data": rng.standard_normal((args.T, args.N, args.I)).astype(np.float32),
-             "state": np.zeros((LD, args.N, args.P), np.float32),
-             "state_cell": np.zeros((LD, args.N, args.H), np.float32)}
-    print(f"# LSTMP T={args.T} N={args.N} I={args.I} H={args.H} P={args.P} L={args.L}"
-          f"{' bi' if args.bidirectional else ''}, float32, CPU, {args.threads} threads, min of {args.repeat}")
+    feeds = {
+        "data": rng.standard_normal((args.T, args.N, args.I)).astype(np.float32),
+        "state": np.zeros((LD, args.N, args.P), np.float32),
+        "state_cell": np.zeros((LD, args.N, args.H), np.float32),
+    }
+    print(
+        f"# LSTMP T={args.T} N={args.N} I={args.I} H={args.H} P={args.P} L={args.L}"
+        f"{' bi' if args.bidirectional else ''}, float32, CPU, {args.threads} threads, min of {args.repeat}"
+    )
 
     rows: dict[str, float | None] = {}
     notes: dict[str, str] = {}
     library = library_path() if plugin_available() else None
     default, portable = export_spec(spec, params), export_spec(spec, params, portable=True)
     if library:
-        rows["plugin"] = min_ms(ort_step(export_spec(spec, params, plugin_only=True), feeds, args.threads,
-                                          library), args.repeat)
+        rows["plugin"] = min_ms(
+            ort_step(export_spec(spec, params, plugin_only=True), feeds, args.threads, library), args.repeat
+        )
         rows["default+plugin"] = min_ms(ort_step(default, feeds, args.threads, library), args.repeat)
     else:
         rows["plugin"] = rows["default+plugin"] = None

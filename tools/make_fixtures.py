@@ -49,6 +49,7 @@ MODES = ("lstm", "gru", "rnn_tanh", "rnn_relu")
 # Case description
 # ----------------------------------------------------------------------------------------------
 
+
 @dataclass
 class Case:
     mode: str
@@ -61,7 +62,7 @@ class Case:
     I: int
     H: int
     P: int | None = None
-    p: float | None = None          # dropout passed to the op (None: argument left out)
+    p: float | None = None  # dropout passed to the op (None: argument left out)
     explicit_defaults: bool = True  # pass bidirectional/state_outputs even when False
     clip: tuple[float, float] | None = None
     clip_nan: bool | None = None
@@ -122,6 +123,7 @@ def param_count(mode: str, L: int, D: int, I: int, H: int, P: int | None) -> int
 # Independent NumPy implementation (float64), used to verify MXNet's layout and outputs
 # ----------------------------------------------------------------------------------------------
 
+
 def unpack(flat, mode, L, D, I, H, P):
     """Split the flat vector into per-(layer, direction) dicts. Weights first, then biases."""
     G = GATES[mode]
@@ -132,7 +134,7 @@ def unpack(flat, mode, L, D, I, H, P):
     def take(*shape):
         nonlocal pos
         n = int(np.prod(shape))
-        a = flat[pos:pos + n].reshape(shape)
+        a = flat[pos : pos + n].reshape(shape)
         pos += n
         return a
 
@@ -156,8 +158,9 @@ def _sigmoid(x):
     return 1.0 / (1.0 + np.exp(-x))
 
 
-def numpy_rnn(mode, L, bidirectional, H, P, data, flat, state, state_cell=None,
-              clip=None, seq_len=None, relu_f32=False):
+def numpy_rnn(
+    mode, L, bidirectional, H, P, data, flat, state, state_cell=None, clip=None, seq_len=None, relu_f32=False
+):
     """Return (out, hy, cy) computed in float64 by unrolling every step.
 
     relu_f32 emulates MXNet 1.9.1's CPU rnn_relu, whose relu() (src/operator/rnn_impl.h) returns
@@ -220,6 +223,7 @@ def numpy_rnn(mode, L, bidirectional, H, P, data, flat, state, state_cell=None,
 # The matrix
 # ----------------------------------------------------------------------------------------------
 
+
 def main_cases() -> list[Case]:
     cases = []
     hs = [3, 4, 5, 6, 7, 8]
@@ -243,8 +247,7 @@ def main_cases() -> list[Case]:
                         if I == H:
                             I = I - 1
                     p = (None, 0.0, 0.2, None)[k % 4]
-                    cases.append(Case(mode, L, bi, dtype, so, N, T, I, H, p=p,
-                                      explicit_defaults=(k % 5 != 0)))
+                    cases.append(Case(mode, L, bi, dtype, so, N, T, I, H, p=p, explicit_defaults=(k % 5 != 0)))
                     k += 1
     # LSTM with projection (P < H), state_outputs on.
     j = 0
@@ -256,8 +259,7 @@ def main_cases() -> list[Case]:
                 I = (3, 4, 6, H)[j % 4]
                 N = (1, 3)[j % 2]
                 T = (5, 1, 5)[j % 3]
-                cases.append(Case("lstm", L, bi, dtype, True, N, T, I, H, P=P,
-                                  p=(0.0, 0.2, None)[j % 3]))
+                cases.append(Case("lstm", L, bi, dtype, True, N, T, I, H, P=P, p=(0.0, 0.2, None)[j % 3]))
                 j += 1
     return cases
 
@@ -265,25 +267,57 @@ def main_cases() -> list[Case]:
 def quirk_cases() -> list[Case]:
     q = []
     # lstm_state_clip_min/max ignored (float32 default path). Narrow, asymmetric range.
-    q.append(Case("lstm", 2, True, "float32", True, 3, 5, 4, 5, clip=(-0.1, 0.05),
-                  subdir="mxnet_cpu_quirks", suffix="clip"))
-    q.append(Case("lstm", 1, False, "float32", True, 2, 5, 3, 4, clip=(-0.2, 0.1), clip_nan=True,
-                  subdir="mxnet_cpu_quirks", suffix="clipnan"))
+    q.append(
+        Case("lstm", 2, True, "float32", True, 3, 5, 4, 5, clip=(-0.1, 0.05), subdir="mxnet_cpu_quirks", suffix="clip")
+    )
+    q.append(
+        Case(
+            "lstm",
+            1,
+            False,
+            "float32",
+            True,
+            2,
+            5,
+            3,
+            4,
+            clip=(-0.2, 0.1),
+            clip_nan=True,
+            subdir="mxnet_cpu_quirks",
+            suffix="clipnan",
+        )
+    )
     # use_sequence_length ignored (float32 default path), one per mode.
     lens = [5, 2, 1]
-    for mode, L, bi in (("lstm", 2, True), ("gru", 2, True), ("rnn_tanh", 1, True),
-                        ("rnn_relu", 2, False)):
-        q.append(Case(mode, L, bi, "float32", True, 3, 5, 4, 5, seq_len=lens,
-                      subdir="mxnet_cpu_quirks", suffix="seqlen"))
+    for mode, L, bi in (("lstm", 2, True), ("gru", 2, True), ("rnn_tanh", 1, True), ("rnn_relu", 2, False)):
+        q.append(
+            Case(mode, L, bi, "float32", True, 3, 5, 4, 5, seq_len=lens, subdir="mxnet_cpu_quirks", suffix="seqlen")
+        )
     # Both at once.
-    q.append(Case("lstm", 2, True, "float32", True, 3, 5, 3, 4, clip=(-0.1, 0.05), seq_len=[3, 5, 2],
-                  subdir="mxnet_cpu_quirks", suffix="clip_seqlen"))
+    q.append(
+        Case(
+            "lstm",
+            2,
+            True,
+            "float32",
+            True,
+            3,
+            5,
+            3,
+            4,
+            clip=(-0.1, 0.05),
+            seq_len=[3, 5, 2],
+            subdir="mxnet_cpu_quirks",
+            suffix="clip_seqlen",
+        )
+    )
     return q
 
 
 # ----------------------------------------------------------------------------------------------
 # Generation
 # ----------------------------------------------------------------------------------------------
+
 
 def _draw_inputs(case: Case, rng) -> dict:
     dt = np.dtype(case.dtype)
@@ -315,8 +349,17 @@ def make_inputs(case: Case) -> dict:
     rng = np.random.default_rng(zlib.crc32(case.name().encode()) + 1000 * (case.subdir != "rnn"))
     for _ in range(50):
         a = _draw_inputs(case, rng)
-        out = numpy_rnn(case.mode, case.layers, case.bidirectional, case.H, case.P, a["data"],
-                        a["parameters"], a["state"], a.get("state_cell"))[0]
+        out = numpy_rnn(
+            case.mode,
+            case.layers,
+            case.bidirectional,
+            case.H,
+            case.P,
+            a["data"],
+            a["parameters"],
+            a["state"],
+            a.get("state_cell"),
+        )[0]
         o = np.abs(out)
         limit = 4.0 if case.mode == "rnn_relu" else 0.995  # tanh-bounded modes: not saturated
         if 0.1 <= o.mean() <= 1.0 and np.mean(o == 0) <= 0.6 and o.max() < limit:
@@ -388,8 +431,7 @@ def check_fixture(path: Path) -> tuple[bool, str]:
     o = np.abs(z["out"])
     msg += f" |out|mean={o.mean():.2f} max={o.max():.2f} zero={np.mean(o == 0):.2f}"
     if quirk:
-        right = numpy_rnn(mode, L, bi, H, P, z["data"], z["parameters"], z["state"], sc,
-                          clip=clip, seq_len=seq)
+        right = numpy_rnn(mode, L, bi, H, P, z["data"], z["parameters"], z["state"], sc, clip=clip, seq_len=seq)
         diff = float(np.abs(right[0] - z["out"]).max())
         msg += f" differs-from-correct={diff:.2f}"
         ok = ok and diff > 1e-2
@@ -416,8 +458,12 @@ def generate(out_dir: Path, mx) -> list[Path]:
             assert all(np.array_equal(a, b) for a, b in zip(outs, outs0)), case.name()
         if case.subdir == "mxnet_cpu_quirks":
             # The op must give exactly what it gives without clipping / sequence lengths.
-            plain = {"lstm_state_clip_min": None, "lstm_state_clip_max": None,
-                     "lstm_state_clip_nan": None, "use_sequence_length": None}
+            plain = {
+                "lstm_state_clip_min": None,
+                "lstm_state_clip_max": None,
+                "lstm_state_clip_nan": None,
+                "use_sequence_length": None,
+            }
             kw = {k: v for k, v in case.op_kwargs().items() if k not in plain}
             nd = {k: mx.nd.array(a, dtype=a.dtype) for k, a in arrays.items() if k != "sequence_length"}
             base = [r.asnumpy() for r in mx.nd.RNN(**nd, **kw)]
@@ -451,6 +497,7 @@ def try_float16(mx) -> str:
 
 def summarize(paths: list[Path]) -> None:
     from collections import Counter
+
     axes = {k: Counter() for k in ("mode", "layers", "dir", "dtype", "so", "N", "T", "I==H", "proj")}
     for p in paths:
         if p.parent.name != "rnn":
@@ -476,14 +523,16 @@ def summarize(paths: list[Path]) -> None:
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", type=Path, default=DEFAULT_OUT)
-    ap.add_argument("--verify-only", action="store_true",
-                    help="only check the existing fixtures against the NumPy implementation")
+    ap.add_argument(
+        "--verify-only", action="store_true", help="only check the existing fixtures against the NumPy implementation"
+    )
     ap.add_argument("-v", "--verbose", action="store_true")
     args = ap.parse_args(argv)
 
     if not args.verify_only:
         os.environ.setdefault("MXNET_USE_MKLDNN_RNN", "1")  # MXNet's default CPU path
         import mxnet as mx
+
         if mx.__version__ != "1.9.1":
             print(f"warning: MXNet {mx.__version__}, fixtures are labelled {SOURCE}", file=sys.stderr)
         print("float16 on CPU:", try_float16(mx))

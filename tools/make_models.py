@@ -15,6 +15,7 @@ Expected outputs come from MXNet's CPU forward pass, except where that operator 
 those models the recurrent part comes from ``onnx_rnn.reference`` (loaded from this checkout; it needs only
 NumPy) and the ops around it still run in MXNet.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -50,7 +51,7 @@ def flat_parameters(layer: rnn.LSTM | rnn.GRU | rnn.RNN) -> np.ndarray:
     parts = []
     for kind in ("weight", "bias"):
         for layer_index in range(layer._num_layers):  # noqa: SLF001
-            for direction in ["l", "r"][:layer._dir]:  # noqa: SLF001
+            for direction in ["l", "r"][: layer._dir]:  # noqa: SLF001
                 for gate in gates:
                     if gate == "h2r" and kind == "bias":
                         continue
@@ -61,11 +62,17 @@ def flat_parameters(layer: rnn.LSTM | rnn.GRU | rnn.RNN) -> np.ndarray:
 def reference_rnn(layer, data_tnc: np.ndarray, sequence_length: np.ndarray | None = None):
     ref = load_reference()
     out, hy, cy = ref.rnn(
-        data_tnc, flat_parameters(layer), mode=layer._mode, state_size=layer._hidden_size,  # noqa: SLF001
-        num_layers=layer._num_layers, bidirectional=layer._dir == 2,  # noqa: SLF001
+        data_tnc,
+        flat_parameters(layer),
+        mode=layer._mode,
+        state_size=layer._hidden_size,  # noqa: SLF001
+        num_layers=layer._num_layers,
+        bidirectional=layer._dir == 2,  # noqa: SLF001
         projection_size=layer._projection_size,  # noqa: SLF001
-        lstm_state_clip_min=layer._lstm_state_clip_min, lstm_state_clip_max=layer._lstm_state_clip_max,  # noqa: SLF001
-        lstm_state_clip_nan=layer._lstm_state_clip_nan, sequence_length=sequence_length,  # noqa: SLF001
+        lstm_state_clip_min=layer._lstm_state_clip_min,
+        lstm_state_clip_max=layer._lstm_state_clip_max,  # noqa: SLF001
+        lstm_state_clip_nan=layer._lstm_state_clip_nan,
+        sequence_length=sequence_length,  # noqa: SLF001
     )
     return out.astype(np.float32)
 
@@ -138,16 +145,21 @@ class ReluRNN(gluon.HybridBlock):
 class SpeechLSTMP(gluon.HybridBlock):
     """Acoustic-model style: NTC features -> 2-layer bidirectional LSTM with projection -> Dense -> log_softmax."""
 
-    def __init__(self, features=40, hidden=48, projection=24, classes=30, clip=None, bidirectional=True,
-                 **kwargs):
+    def __init__(self, features=40, hidden=48, projection=24, classes=30, clip=None, bidirectional=True, **kwargs):
         super().__init__(**kwargs)
         clip_args = {}
         if clip is not None:
-            clip_args = {"state_clip_min": clip[0], "state_clip_max": clip[1],
-                         "state_clip_nan": True}
+            clip_args = {"state_clip_min": clip[0], "state_clip_max": clip[1], "state_clip_nan": True}
         with self.name_scope():
-            self.lstm = rnn.LSTM(hidden, num_layers=2, layout="NTC", bidirectional=bidirectional,
-                                 projection_size=projection, input_size=features, **clip_args)
+            self.lstm = rnn.LSTM(
+                hidden,
+                num_layers=2,
+                layout="NTC",
+                bidirectional=bidirectional,
+                projection_size=projection,
+                input_size=features,
+                **clip_args,
+            )
             self.out = nn.Dense(classes, flatten=False, in_units=projection * (2 if bidirectional else 1))
 
     def hybrid_forward(self, F, x):
@@ -232,8 +244,9 @@ def make_lstmp_speech(out: Path) -> None:
 
 
 def make_lstmp_clip(out: Path) -> None:
-    net = SpeechLSTMP(features=20, hidden=32, projection=16, classes=12, clip=(-0.4, 0.6), bidirectional=False,
-                      prefix="amclip_")
+    net = SpeechLSTMP(
+        features=20, hidden=32, projection=16, classes=12, clip=(-0.4, 0.6), bidirectional=False, prefix="amclip_"
+    )
     net.initialize(mx.init.Xavier(magnitude=4.0))  # large weights so the clip is active
     x = (2.0 * np.random.randn(2, 10, 20)).astype(np.float32)
     export(net, out / "lstmp_clip", mx.nd.array(x), run=False)
@@ -243,12 +256,18 @@ def make_lstmp_clip(out: Path) -> None:
     for name, param in net.collect_params().items():
         unclipped.collect_params()[name].set_data(param.data())
     mxnet_out = unclipped.lstm(mx.nd.array(x)).asnumpy()
-    print(f"  lstmp_clip: the same LSTM without clipping (all MXNet's CPU op can run) differs by up to "
-          f"{np.abs(mxnet_out - rnn_out).max():.3f}")
+    print(
+        f"  lstmp_clip: the same LSTM without clipping (all MXNet's CPU op can run) differs by up to "
+        f"{np.abs(mxnet_out - rnn_out).max():.3f}"
+    )
     expected = mx.nd.log_softmax(net.out(mx.nd.array(rnn_out)), axis=-1).asnumpy()
-    save_io(out / "lstmp_clip", {"data": x}, [expected],
-            "onnx_rnn.reference for the LSTM (MXNet's CPU op refuses clipping with projection), "
-            f"Dense and log_softmax from mxnet {mx.__version__}")
+    save_io(
+        out / "lstmp_clip",
+        {"data": x},
+        [expected],
+        "onnx_rnn.reference for the LSTM (MXNet's CPU op refuses clipping with projection), "
+        f"Dense and log_softmax from mxnet {mx.__version__}",
+    )
 
 
 def make_bilstm_seqlen(out: Path) -> None:
@@ -259,15 +278,21 @@ def make_bilstm_seqlen(out: Path) -> None:
     export(net, out / "bilstm_seqlen", mx.nd.array(x), mx.nd.array(length))
     seq = mx.nd.array(reference_rnn(net.lstm, x, length.astype(np.int32)))
     mxnet_seq = net.lstm(mx.nd.array(x), sequence_length=mx.nd.array(length)).asnumpy()
-    print(f"  bilstm_seqlen: MXNet's CPU LSTM output differs from the reference by up to "
-          f"{np.abs(mxnet_seq - seq.asnumpy()).max():.3f} (it ignores sequence_length)")
+    print(
+        f"  bilstm_seqlen: MXNet's CPU LSTM output differs from the reference by up to "
+        f"{np.abs(mxnet_seq - seq.asnumpy()).max():.3f} (it ignores sequence_length)"
+    )
     lens = mx.nd.array(length)
     masked = mx.nd.SequenceMask(net.out(seq), sequence_length=lens, use_sequence_length=True).asnumpy()
     last = mx.nd.SequenceLast(seq, sequence_length=lens, use_sequence_length=True).asnumpy()
     names = input_names(out / "bilstm_seqlen")
-    save_io(out / "bilstm_seqlen", dict(zip(names, [x, length])), [masked, last],
-            "onnx_rnn.reference for the LSTM (MXNet's CPU op ignores sequence_length), "
-            f"Dense, SequenceMask and SequenceLast from mxnet {mx.__version__}")
+    save_io(
+        out / "bilstm_seqlen",
+        dict(zip(names, [x, length])),
+        [masked, last],
+        "onnx_rnn.reference for the LSTM (MXNet's CPU op ignores sequence_length), "
+        f"Dense, SequenceMask and SequenceLast from mxnet {mx.__version__}",
+    )
 
 
 def make_unrolled_cells(out: Path) -> None:
@@ -287,18 +312,26 @@ def make_module_lstm(out: Path) -> None:
     T, N, C, H, L, K = 8, 2, 12, 16, 2, 10
     data, state, cell = mx.sym.var("data"), mx.sym.var("state"), mx.sym.var("state_cell")
     params = mx.sym.var("lstm_parameters")
-    lstm = mx.sym.RNN(data, params, state, cell, state_size=H, num_layers=L, mode="lstm", state_outputs=True,
-                      name="lstm")
+    lstm = mx.sym.RNN(
+        data, params, state, cell, state_size=H, num_layers=L, mode="lstm", state_outputs=True, name="lstm"
+    )
     flat = mx.sym.Reshape(lstm[0], shape=(-3, 0), name="merge_time_batch")
     fc = mx.sym.FullyConnected(flat, num_hidden=K, name="fc")
     prob = mx.sym.SoftmaxOutput(fc, mx.sym.var("softmax_label"), name="softmax")
     group = mx.sym.Group([prob, mx.sym.BlockGrad(lstm[1], name="hy"), mx.sym.BlockGrad(lstm[2], name="cy")])
-    module = mx.mod.Module(group, data_names=["data", "state", "state_cell"], label_names=["softmax_label"],
-                           context=mx.cpu())
+    module = mx.mod.Module(
+        group, data_names=["data", "state", "state_cell"], label_names=["softmax_label"], context=mx.cpu()
+    )
     desc = mx.io.DataDesc
-    module.bind(data_shapes=[desc("data", (T, N, C), layout="TNC"), desc("state", (L, N, H), layout="LNC"),
-                             desc("state_cell", (L, N, H), layout="LNC")],
-                label_shapes=[desc("softmax_label", (T * N,), layout="X")], for_training=False)
+    module.bind(
+        data_shapes=[
+            desc("data", (T, N, C), layout="TNC"),
+            desc("state", (L, N, H), layout="LNC"),
+            desc("state_cell", (L, N, H), layout="LNC"),
+        ],
+        label_shapes=[desc("softmax_label", (T * N,), layout="X")],
+        for_training=False,
+    )
     n_params = 4 * H * (C + H + 2) + 4 * H * (H + H + 2)
     arg_params = {
         "lstm_parameters": mx.nd.array(np.random.uniform(-0.3, 0.3, n_params)),
@@ -328,9 +361,14 @@ def make_fused_gru(out: Path) -> None:
     module = mx.mod.Module(prob, data_names=["data"], label_names=None, context=mx.cpu())
     module.bind(data_shapes=[mx.io.DataDesc("data", (T, N, C), layout="TNC")], for_training=False)
     n_params = sum(2 * 3 * H * (width + H + 2) for width in (C, 2 * H))  # 2 layers, 2 directions, 3 gates
-    module.set_params({"gru_parameters": mx.nd.array(np.random.uniform(-0.4, 0.4, n_params)),
-                       "fc_weight": mx.nd.array(np.random.uniform(-0.4, 0.4, (K, 2 * H))),
-                       "fc_bias": mx.nd.array(np.random.uniform(-0.1, 0.1, K))}, {})
+    module.set_params(
+        {
+            "gru_parameters": mx.nd.array(np.random.uniform(-0.4, 0.4, n_params)),
+            "fc_weight": mx.nd.array(np.random.uniform(-0.4, 0.4, (K, 2 * H))),
+            "fc_bias": mx.nd.array(np.random.uniform(-0.1, 0.1, K)),
+        },
+        {},
+    )
     arg_params, aux_params = module.get_params()
     mx.rnn.save_rnn_checkpoint(cell, str(out / "fused_gru"), 0, prob, arg_params, aux_params)
     x = np.random.randn(T, N, C).astype(np.float32)

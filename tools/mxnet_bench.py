@@ -31,8 +31,20 @@ from pathlib import Path
 # The flat-vector size and gate counts, shared with the fixture maker (both run in the MXNet venv).
 from make_fixtures import GATES, param_count  # noqa: E402
 
-DEFAULTS = {"mode": "lstm", "T": 200, "N": 8, "I": 256, "H": 1024, "P": 0, "L": 2,
-            "bidirectional": False, "repeat": 5, "warmup": 1, "dtype": "float32", "name": None}
+DEFAULTS = {
+    "mode": "lstm",
+    "T": 200,
+    "N": 8,
+    "I": 256,
+    "H": 1024,
+    "P": 0,
+    "L": 2,
+    "bidirectional": False,
+    "repeat": 5,
+    "warmup": 1,
+    "dtype": "float32",
+    "name": None,
+}
 
 
 def default_name(w):
@@ -61,14 +73,14 @@ def run_workload(mx, np, w) -> dict:
     scale = 1.0 / np.sqrt(H)
     args = {
         "data": mx.nd.array(rng.uniform(-1, 1, (T, N, I)), dtype=dt, ctx=ctx),
-        "parameters": mx.nd.array(rng.uniform(-scale, scale, param_count(w["mode"], L, D, I, H, P)),
-                                  dtype=dt, ctx=ctx),
+        "parameters": mx.nd.array(rng.uniform(-scale, scale, param_count(w["mode"], L, D, I, H, P)), dtype=dt, ctx=ctx),
         "state": mx.nd.array(rng.uniform(-0.5, 0.5, (L * D, N, R)), dtype=dt, ctx=ctx),
     }
     if w["mode"] == "lstm":
         args["state_cell"] = mx.nd.array(rng.uniform(-0.5, 0.5, (L * D, N, H)), dtype=dt, ctx=ctx)
-    kw = dict(mode=w["mode"], state_size=H, num_layers=L, bidirectional=bool(w["bidirectional"]),
-              state_outputs=True, p=0.0)
+    kw = dict(
+        mode=w["mode"], state_size=H, num_layers=L, bidirectional=bool(w["bidirectional"]), state_outputs=True, p=0.0
+    )
     if P:
         kw["projection_size"] = P
 
@@ -84,8 +96,12 @@ def run_workload(mx, np, w) -> dict:
         t0 = time.perf_counter()
         call()
         times.append((time.perf_counter() - t0) * 1e3)
-    return {"name": name, "ms_min": round(min(times), 4), "ms_median": round(statistics.median(times), 4),
-            "repeat": len(times)}
+    return {
+        "name": name,
+        "ms_min": round(min(times), 4),
+        "ms_median": round(statistics.median(times), 4),
+        "repeat": len(times),
+    }
 
 
 def main(argv=None) -> int:
@@ -102,8 +118,7 @@ def main(argv=None) -> int:
     ap.add_argument("--warmup", type=int, default=DEFAULTS["warmup"])
     ap.add_argument("--dtype", default=DEFAULTS["dtype"], choices=["float32", "float64"])
     ap.add_argument("--name", default=None)
-    ap.add_argument("--workloads", default=None,
-                    help="JSON list of workload objects, or a path to a file holding one")
+    ap.add_argument("--workloads", default=None, help="JSON list of workload objects, or a path to a file holding one")
     a = ap.parse_args(argv)
 
     if a.workloads:

@@ -1,4 +1,5 @@
 """Graph emission: standard ONNX nodes, our custom op, and the portable decomposition."""
+
 from .builder import GraphBuilder
 from .model import export_rnn, export_spec
 from .rnn import RNNOutputNames, emit_rnn

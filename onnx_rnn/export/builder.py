@@ -3,6 +3,7 @@
 Every emitter (standard nodes, the custom op, the portable decomposition, MXNet op translations) writes
 through one builder, so names stay unique and opset imports are collected in one place.
 """
+
 from __future__ import annotations
 
 from typing import Any, Sequence
@@ -82,10 +83,16 @@ class GraphBuilder:
         if domain and domain not in self.domains:
             self.domains[domain] = CUSTOM_DOMAIN_VERSION if domain == CUSTOM_DOMAIN else 1
         attrs = {k: v for k, v in attrs.items() if v is not None}
-        self.nodes.append(helper.make_node(
-            op_type, ["" if i is None else i for i in inputs], list(outputs),
-            name=self.unique(f"{op_type}_node"), domain=domain, **attrs,
-        ))
+        self.nodes.append(
+            helper.make_node(
+                op_type,
+                ["" if i is None else i for i in inputs],
+                list(outputs),
+                name=self.unique(f"{op_type}_node"),
+                domain=domain,
+                **attrs,
+            )
+        )
         return list(outputs)
 
     def add_input(self, name: str, dtype: np.dtype | type, shape: Sequence[Dim]) -> str:
@@ -94,8 +101,9 @@ class GraphBuilder:
         return name
 
     def add_output(self, name: str, dtype: np.dtype | type, shape: Sequence[Dim] | None) -> str:
-        self.outputs.append(helper.make_tensor_value_info(
-            name, np_to_onnx_dtype(dtype), None if shape is None else list(shape)))
+        self.outputs.append(
+            helper.make_tensor_value_info(name, np_to_onnx_dtype(dtype), None if shape is None else list(shape))
+        )
         return name
 
     def rename_to_output(self, tensor: str, name: str) -> str:
@@ -119,18 +127,23 @@ class GraphBuilder:
     def _model(self, graph_name: str, doc: str, weights_as_inputs: bool) -> onnx.ModelProto:
         inputs = list(self.inputs)
         if weights_as_inputs:
-            inputs += [helper.make_tensor_value_info(name, np_to_onnx_dtype(a.dtype), a.shape)
-                       for name, a in self.weights if a.nbytes > SMALL_TENSOR_BYTES]
+            inputs += [
+                helper.make_tensor_value_info(name, np_to_onnx_dtype(a.dtype), a.shape)
+                for name, a in self.weights
+                if a.nbytes > SMALL_TENSOR_BYTES
+            ]
         graph = helper.make_graph(self.nodes, graph_name, inputs, self.outputs)
         opsets = [helper.make_opsetid("", self.opset)]
         opsets += [helper.make_opsetid(d, v) for d, v in sorted(self.domains.items())]
-        model = helper.make_model(graph, opset_imports=opsets, functions=self.functions,
-                                  producer_name="onnx-rnn", doc_string=doc)
+        model = helper.make_model(
+            graph, opset_imports=opsets, functions=self.functions, producer_name="onnx-rnn", doc_string=doc
+        )
         # Initializers go straight into the model's graph: make_model copies the graph it is given.
         initializers = model.graph.initializer
         if weights_as_inputs:
-            initializers.extend(numpy_helper.from_array(a, name) for name, a in self.weights
-                                if a.nbytes <= SMALL_TENSOR_BYTES)
+            initializers.extend(
+                numpy_helper.from_array(a, name) for name, a in self.weights if a.nbytes <= SMALL_TENSOR_BYTES
+            )
         else:
             weights, self.weights = self.weights, []
             for k, (name, array) in enumerate(weights):

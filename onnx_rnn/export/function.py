@@ -13,6 +13,7 @@ one function overload per further signature (IR 10; ONNX Runtime resolves them p
 the plugin's kernel; ``ReferenceEvaluator`` of onnx 1.23 ignores overload names, so such models are for
 ONNX Runtime, and ``portable=True`` serves other runtimes).
 """
+
 from __future__ import annotations
 
 from typing import NamedTuple
@@ -55,9 +56,14 @@ def emit_function_lstm_layer(
     # List every input slot: ONNX Runtime accepts a short list, ReferenceEvaluator wants one per formal input.
     node.input.extend([""] * (len(FORMAL_INPUTS) - len(node.input)))
     signature = Signature(
-        dtype=np.dtype(weights.W.dtype).name, directions=spec.directions, hidden_size=spec.state_size,
-        output_size=spec.output_size, projection=weights.projection is not None, clip=spec_clip(spec),
-        sequence_lens=inputs.sequence_length is not None, initial_h=inputs.initial_h is not None,
+        dtype=np.dtype(weights.W.dtype).name,
+        directions=spec.directions,
+        hidden_size=spec.state_size,
+        output_size=spec.output_size,
+        projection=weights.projection is not None,
+        clip=spec_clip(spec),
+        sequence_lens=inputs.sequence_length is not None,
+        initial_h=inputs.initial_h is not None,
         initial_c=inputs.initial_c is not None,
     )
     node.overload = _ensure_function(builder, signature)
@@ -106,21 +112,37 @@ def build_function(signature: Signature, opset: int, doc: str = "") -> onnx.Func
         wt.append(b.node("Transpose", [b.node("Gather", ["W", index], axis=0)[0]], perm=[1, 0])[0])
         bias.append(b.node("Gather", [b_sum, index], axis=0)[0])
     tensors = LstmTensors(
-        wt=wt, bias=bias, rt=b.node("Transpose", ["R"], perm=[0, 2, 1])[0],
+        wt=wt,
+        bias=bias,
+        rt=b.node("Transpose", ["R"], perm=[0, 2, 1])[0],
         pt=b.node("Transpose", ["projection"], perm=[0, 2, 1])[0] if signature.projection else None,
     )
     inputs = LayerInputs(
-        x="X", sequence_length="sequence_lens" if signature.sequence_lens else None,
+        x="X",
+        sequence_length="sequence_lens" if signature.sequence_lens else None,
         initial_h="initial_h" if signature.initial_h else None,
         initial_c="initial_c" if signature.initial_c else None,
     )
     y, y_h, y_c = emit_lstm_decomposition(
-        b, tensors, inputs, hidden_size=H, output_size=signature.output_size, directions=D,
-        clip=signature.clip, dtype=dtype, prefix="lstm",
+        b,
+        tensors,
+        inputs,
+        hidden_size=H,
+        output_size=signature.output_size,
+        directions=D,
+        clip=signature.clip,
+        dtype=dtype,
+        prefix="lstm",
     )
     for tensor, name in zip((y, y_h, y_c), FORMAL_OUTPUTS):
         b.node("Identity", [tensor], outputs=[name])
     return helper.make_function(
-        CUSTOM_DOMAIN, OP_TYPE, list(FORMAL_INPUTS), list(FORMAL_OUTPUTS), b.nodes,
-        [helper.make_opsetid("", opset)], attributes=list(ATTRIBUTES), doc_string=doc,
+        CUSTOM_DOMAIN,
+        OP_TYPE,
+        list(FORMAL_INPUTS),
+        list(FORMAL_OUTPUTS),
+        b.nodes,
+        [helper.make_opsetid("", opset)],
+        attributes=list(ATTRIBUTES),
+        doc_string=doc,
     )

@@ -3,6 +3,7 @@
 A layer emitter takes the layer input X (T, N, in) and optional initial states (D, N, *) and returns ONNX's
 per-layer outputs: Y (T, D, N, R), Y_h (D, N, R) and, for LSTM, Y_c (D, N, H).
 """
+
 from __future__ import annotations
 
 from typing import NamedTuple
@@ -66,8 +67,11 @@ def emit_custom_lstm_layer(
     P = None if weights.projection is None else builder.initializer(weights.projection, f"layer{index}_P")
     attrs: dict = {"hidden_size": spec.state_size, "direction": direction_attr(spec)}
     if spec.clips:
-        attrs.update(clip_min=float(spec.lstm_state_clip_min), clip_max=float(spec.lstm_state_clip_max),
-                     clip_nan=int(spec.lstm_state_clip_nan))
+        attrs.update(
+            clip_min=float(spec.lstm_state_clip_min),
+            clip_max=float(spec.lstm_state_clip_max),
+            clip_nan=int(spec.lstm_state_clip_nan),
+        )
     node_inputs = [inputs.x, W, R, B, inputs.sequence_length, inputs.initial_h, inputs.initial_c, P]
     y, y_h, y_c = builder.node("LSTM", _trim(node_inputs), 3, domain=CUSTOM_DOMAIN, **attrs)
     return LayerOutputs(y, y_h, y_c)

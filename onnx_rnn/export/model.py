@@ -1,4 +1,5 @@
 """export_rnn: MXNet RNN arguments + flat parameter vector -> a complete, checked ONNX model."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -46,13 +47,27 @@ def export_rnn(
     operators); ``portable=True`` writes standard operators only, ``plugin_only=True`` the bare custom node.
     """
     spec = RNNSpec(
-        mode=mode, state_size=state_size, num_layers=num_layers, bidirectional=bidirectional, p=p,
-        state_outputs=state_outputs, projection_size=projection_size, lstm_state_clip_min=lstm_state_clip_min,
-        lstm_state_clip_max=lstm_state_clip_max, lstm_state_clip_nan=lstm_state_clip_nan,
+        mode=mode,
+        state_size=state_size,
+        num_layers=num_layers,
+        bidirectional=bidirectional,
+        p=p,
+        state_outputs=state_outputs,
+        projection_size=projection_size,
+        lstm_state_clip_min=lstm_state_clip_min,
+        lstm_state_clip_max=lstm_state_clip_max,
+        lstm_state_clip_nan=lstm_state_clip_nan,
         use_sequence_length=use_sequence_length,
     )
-    return export_spec(spec, parameters, input_size=input_size, zero_initial_state=zero_initial_state,
-                       opset=opset, portable=portable, plugin_only=plugin_only)
+    return export_spec(
+        spec,
+        parameters,
+        input_size=input_size,
+        zero_initial_state=zero_initial_state,
+        opset=opset,
+        portable=portable,
+        plugin_only=plugin_only,
+    )
 
 
 def export_spec(
@@ -81,16 +96,24 @@ def export_spec(
     if spec.use_sequence_length:
         lengths = builder.add_input("sequence_length", np.int32, [BATCH])
 
-    outs = emit_rnn(builder, spec, parameters, data=data, state=state, state_cell=state_cell,
-                    sequence_length=lengths, input_size=input_size,
-                    backend=layer_backend(portable, plugin_only))
-    builder.add_output(builder.rename_to_output(outs.output, "output"), dtype,
-                       [SEQ, BATCH, spec.directions * R])
+    outs = emit_rnn(
+        builder,
+        spec,
+        parameters,
+        data=data,
+        state=state,
+        state_cell=state_cell,
+        sequence_length=lengths,
+        input_size=input_size,
+        backend=layer_backend(portable, plugin_only),
+    )
+    builder.add_output(builder.rename_to_output(outs.output, "output"), dtype, [SEQ, BATCH, spec.directions * R])
     if spec.state_outputs:
         builder.add_output(builder.rename_to_output(outs.state_output, "state_output"), dtype, [LD, BATCH, R])
         if outs.state_cell_output is not None:
-            builder.add_output(builder.rename_to_output(outs.state_cell_output, "state_cell_output"), dtype,
-                               [LD, BATCH, H])
+            builder.add_output(
+                builder.rename_to_output(outs.state_cell_output, "state_cell_output"), dtype, [LD, BATCH, H]
+            )
     builder.check("mxnet_rnn")
     return builder.to_model("mxnet_rnn", doc=f"converted by onnx-rnn from MXNet {spec.describe()}")
 

@@ -16,6 +16,7 @@ Same contract as ``emit_custom_lstm_layer`` (layers.py, docs/custom_op.md), so a
 The decomposition works on tensor names (``LstmTensors``), so the model-local function of function.py reuses it
 with the custom op's inputs instead of initializers.
 """
+
 from __future__ import annotations
 
 from typing import NamedTuple, Sequence
@@ -64,14 +65,22 @@ def emit_portable_lstm_layer(
     W, R, B = weights.W, weights.R, weights.B
     tensors = LstmTensors(
         wt=[builder.initializer(np.ascontiguousarray(W[d].T), f"layer{index}_d{d}_WT") for d in range(D)],
-        bias=[builder.initializer(B[d, :4 * H] + B[d, 4 * H:], f"layer{index}_d{d}_bias") for d in range(D)],
+        bias=[builder.initializer(B[d, : 4 * H] + B[d, 4 * H :], f"layer{index}_d{d}_bias") for d in range(D)],
         rt=builder.initializer(np.ascontiguousarray(R.transpose(0, 2, 1)), f"layer{index}_RT"),
-        pt=None if weights.projection is None else builder.initializer(
-            np.ascontiguousarray(weights.projection.transpose(0, 2, 1)), f"layer{index}_PT"),
+        pt=None
+        if weights.projection is None
+        else builder.initializer(np.ascontiguousarray(weights.projection.transpose(0, 2, 1)), f"layer{index}_PT"),
     )
     return emit_lstm_decomposition(
-        builder, tensors, inputs, hidden_size=H, output_size=spec.output_size, directions=D,
-        clip=spec_clip(spec), dtype=dtype, prefix=f"layer{index}",
+        builder,
+        tensors,
+        inputs,
+        hidden_size=H,
+        output_size=spec.output_size,
+        directions=D,
+        clip=spec_clip(spec),
+        dtype=dtype,
+        prefix=f"layer{index}",
     )
 
 
@@ -91,8 +100,11 @@ def emit_lstm_decomposition(
     b = builder
     H, S, D = hidden_size, output_size, directions
     x = inputs.x
-    lengths = None if inputs.sequence_length is None else b.node("Cast", [inputs.sequence_length],
-                                                                 to=onnx.TensorProto.INT64)[0]
+    lengths = (
+        None
+        if inputs.sequence_length is None
+        else b.node("Cast", [inputs.sequence_length], to=onnx.TensorProto.INT64)[0]
+    )
     axis1 = b.constant_i64([1], "axis1")
 
     # Input projection, hoisted out of the loop: one MatMul over all time steps per direction.
@@ -122,8 +134,9 @@ def emit_lstm_decomposition(
     return LayerOutputs(y, y_h, y_c)
 
 
-def _cell_body(b: GraphBuilder, t: LstmTensors, *, H: int, S: int, dtype: np.dtype, clip: Clip | None,
-               masked: bool, prefix: str) -> onnx.GraphProto:
+def _cell_body(
+    b: GraphBuilder, t: LstmTensors, *, H: int, S: int, dtype: np.dtype, clip: Clip | None, masked: bool, prefix: str
+) -> onnx.GraphProto:
     """The Scan body: one LSTM step for both directions at once. Reads R^T, P^T and constants from outside."""
     elem = np_to_onnx_dtype(dtype)
     split_3h_h = b.constant_i64([3 * H, H], "split_3h_h")
@@ -162,8 +175,9 @@ def _cell_body(b: GraphBuilder, t: LstmTensors, *, H: int, S: int, dtype: np.dty
     graph_inputs = [info(h, elem, 3), info(c, elem, 3), info(xw_t, elem, 3)]
     if masked:
         graph_inputs.append(info(mask_t, onnx.TensorProto.BOOL, 2))
-    return helper.make_graph(body.nodes, b.unique(f"{prefix}_lstm_step"), graph_inputs,
-                             [info(n, elem, 3) for n in outs])
+    return helper.make_graph(
+        body.nodes, b.unique(f"{prefix}_lstm_step"), graph_inputs, [info(n, elem, 3) for n in outs]
+    )
 
 
 class _Body:
@@ -175,8 +189,9 @@ class _Body:
 
     def node(self, op_type: str, inputs: Sequence[str], n_outputs: int = 1, **attrs) -> str | list[str]:
         outputs = [self.outer.unique(f"{op_type.lower()}_out") for _ in range(n_outputs)]
-        self.nodes.append(helper.make_node(op_type, list(inputs), outputs,
-                                           name=self.outer.unique(f"{op_type}_node"), **attrs))
+        self.nodes.append(
+            helper.make_node(op_type, list(inputs), outputs, name=self.outer.unique(f"{op_type}_node"), **attrs)
+        )
         return outputs[0] if n_outputs == 1 else outputs
 
 
@@ -184,8 +199,16 @@ def _reverse_time(b: GraphBuilder, tensor: str, lengths: str | None) -> str:
     """Reverse (T, N, ...) on time: per batch element over its first len_b steps, or over all T."""
     if lengths is not None:
         return b.node("ReverseSequence", [tensor, lengths], batch_axis=1, time_axis=0)[0]
-    return b.node("Slice", [tensor, b.constant_i64([-1], "minus1"), b.constant_i64([INT64_MIN], "int64_min"),
-                            b.constant_i64([0], "axis0"), b.constant_i64([-1], "minus1")])[0]
+    return b.node(
+        "Slice",
+        [
+            tensor,
+            b.constant_i64([-1], "minus1"),
+            b.constant_i64([INT64_MIN], "int64_min"),
+            b.constant_i64([0], "axis0"),
+            b.constant_i64([-1], "minus1"),
+        ],
+    )[0]
 
 
 def _dim(b: GraphBuilder, tensor: str, axis: int) -> str:
@@ -196,8 +219,9 @@ def _dim(b: GraphBuilder, tensor: str, axis: int) -> str:
 
 def _zeros(b: GraphBuilder, lead: list[int], batch: str, tail: list[int], dtype: np.dtype, hint: str) -> str:
     """Zeros of shape lead + [N] + tail, N from the input at run time."""
-    shape = b.node("Concat", [b.constant_i64(lead, f"{hint}_lead"), batch,
-                              b.constant_i64(tail, f"{hint}_tail")], axis=0)[0]
+    shape = b.node(
+        "Concat", [b.constant_i64(lead, f"{hint}_lead"), batch, b.constant_i64(tail, f"{hint}_tail")], axis=0
+    )[0]
     value = helper.make_tensor("value", np_to_onnx_dtype(dtype), [1], [0])
     return b.node("ConstantOfShape", [shape], value=value)[0]
 
@@ -206,8 +230,9 @@ def _step_mask(b: GraphBuilder, x: str, lengths: str) -> str:
     """(T, N, 1) bool: step t is valid for batch element b (t < len_b)."""
     axis0 = b.constant_i64([0], "axis0")
     scalar = lambda tensor: b.node("Squeeze", [tensor, axis0])[0]  # noqa: E731 (Range takes scalars)
-    steps = b.node("Range", [scalar(b.constant_i64([0], "zero")), scalar(_dim(b, x, 0)),
-                             scalar(b.constant_i64([1], "one"))])[0]
+    steps = b.node(
+        "Range", [scalar(b.constant_i64([0], "zero")), scalar(_dim(b, x, 0)), scalar(b.constant_i64([1], "one"))]
+    )[0]
     column = b.node("Unsqueeze", [steps, b.constant_i64([1], "axis1")])[0]  # (T, 1)
     valid = b.node("Less", [column, b.node("Unsqueeze", [lengths, b.constant_i64([0], "axis0")])[0]])[0]
     return b.node("Unsqueeze", [valid, b.constant_i64([2], "axis2")])[0]

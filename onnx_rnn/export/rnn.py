@@ -3,6 +3,7 @@
 Stacks per-layer emitters (layers.py, portable.py), slices the stacked initial states per layer, reshapes
 ONNX's (T, D, N, R) layer output into MXNet's (T, N, D*R), and concatenates the final states.
 """
+
 from __future__ import annotations
 
 from typing import Callable, NamedTuple

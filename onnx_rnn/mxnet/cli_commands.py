@@ -2,6 +2,7 @@
 
 cli.py's ``convert`` parses the arguments and dispatches here when given the checkpoint's two files.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -43,8 +44,9 @@ def parse_input_shapes(items: Sequence[str]) -> dict[str, tuple[int | str | None
 def checkpoint_files(files: Sequence[str]) -> tuple[str, str]:
     """(symbol, params) from the two positional files, in either order."""
     if len(files) != 2:
-        raise OnnxRnnError(f"a checkpoint is two files, PREFIX-symbol.json and PREFIX-NNNN.params; got {len(files)}: "
-                           f"{list(files)}")
+        raise OnnxRnnError(
+            f"a checkpoint is two files, PREFIX-symbol.json and PREFIX-NNNN.params; got {len(files)}: {list(files)}"
+        )
     a, b = files
     if a.endswith(".params") and b.endswith(".json"):
         a, b = b, a
@@ -58,15 +60,23 @@ def run_convert_checkpoint(args: argparse.Namespace) -> int:
     from .convert import convert_checkpoint  # noqa: PLC0415
 
     symbol_path, params_path = checkpoint_files(args.checkpoint)
-    model = convert_checkpoint(symbol_path, params_path, input_shapes=parse_input_shapes(args.input_shape),
-                               opset=args.opset, portable=args.portable, plugin_only=args.plugin_only)
+    model = convert_checkpoint(
+        symbol_path,
+        params_path,
+        input_shapes=parse_input_shapes(args.input_shape),
+        opset=args.opset,
+        portable=args.portable,
+        plugin_only=args.plugin_only,
+    )
     save_model(model, args.output)
     graph = model.graph
     inputs = ", ".join(f"{i.name}{_shape(i)}" for i in graph.input)
     outputs = ", ".join(f"{o.name}{_shape(o)}" for o in graph.output)
     custom = any(op.domain and op.domain != "ai.onnx" for op in model.opset_import)
-    print(f"wrote {args.output}: {len(graph.node)} nodes; inputs {inputs}; outputs {outputs}"
-          + ("; uses the onnx_rnn.LSTM custom op" if custom else ""))
+    print(
+        f"wrote {args.output}: {len(graph.node)} nodes; inputs {inputs}; outputs {outputs}"
+        + ("; uses the onnx_rnn.LSTM custom op" if custom else "")
+    )
     return 0
 
 
@@ -74,6 +84,8 @@ def _shape(value_info) -> str:
     tensor = value_info.type.tensor_type
     if not tensor.HasField("shape"):
         return "(?)"
-    dims = [d.dim_param if d.HasField("dim_param") else str(d.dim_value) if d.HasField("dim_value") else "?"
-            for d in tensor.shape.dim]
+    dims = [
+        d.dim_param if d.HasField("dim_param") else str(d.dim_value) if d.HasField("dim_value") else "?"
+        for d in tensor.shape.dim
+    ]
     return "(" + ", ".join(dims) + ")"

@@ -9,6 +9,7 @@ partner". Such a constant is kept with size 1 on those axes, listed in ``Value.b
 partners broadcast it to the real size, the RNN operator treats an all-zero one as "no initial state", and
 other consumers expand it against a reference tensor (``Context.expand_like``).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -120,10 +121,8 @@ class Context:
     def emit_n(self, op_type: str, inputs: Sequence[str | None], n_outputs: int, **attrs) -> list[str]:
         return self.b.node(op_type, list(inputs), n_outputs, **attrs)
 
-    def value(self, tensor: str, dtype: np.dtype, shape: Sequence[DimT] | None,
-              bcast: Iterable[int] = ()) -> Value:
-        return Value(np.dtype(dtype), None if shape is None else tuple(shape), tensor=tensor,
-                     bcast=frozenset(bcast))
+    def value(self, tensor: str, dtype: np.dtype, shape: Sequence[DimT] | None, bcast: Iterable[int] = ()) -> Value:
+        return Value(np.dtype(dtype), None if shape is None else tuple(shape), tensor=tensor, bcast=frozenset(bcast))
 
     def i64(self, values: Sequence[int] | int) -> str:
         return self.b.constant_i64(values, "const_i64")
@@ -156,7 +155,7 @@ class Context:
             return self.i64([v.shape[axis]])
         if v.rank is not None:
             axis %= v.rank
-        stop = axis + 1 if axis != -1 else 2 ** 62
+        stop = axis + 1 if axis != -1 else 2**62
         return self.emit("Slice", [self.shape_of(v), self.i64([axis]), self.i64([stop])])
 
     def shape_vector(self, parts: Sequence[int | str]) -> str:
@@ -221,14 +220,18 @@ class Context:
 
     def require_rank(self, v: Value, what: str = "its input") -> int:
         if v.rank is None:
-            raise self.fail(f"needs the number of dimensions of {what}, which is unknown here; "
-                            "give the graph inputs' shapes (--input-shape name=d0,d1,...)")
+            raise self.fail(
+                f"needs the number of dimensions of {what}, which is unknown here; "
+                "give the graph inputs' shapes (--input-shape name=d0,d1,...)"
+            )
         return v.rank
 
     def require_no_bcast(self, v: Value, what: str = "input") -> None:
         if v.bcast:
-            raise self.fail(f"{what} comes from a zeros/ones node with a 0 (unknown) dimension that this op "
-                            "cannot take from elsewhere; give that dimension explicitly in the model")
+            raise self.fail(
+                f"{what} comes from a zeros/ones node with a 0 (unknown) dimension that this op "
+                "cannot take from elsewhere; give that dimension explicitly in the model"
+            )
 
     # ------------------------------------------------------------ symbolic dimensions
 

@@ -5,6 +5,7 @@ Steps: read both files; keep the nodes the heads depend on; split variables into
 node by node through the op registry; declare the used inputs (MXNet's names, symbolic batch/time
 dimensions unless fixed) and the heads as outputs.
 """
+
 from __future__ import annotations
 
 import os
@@ -27,8 +28,19 @@ from .symbol import Attrs, Node, Symbol, load_symbol, parse_dtype
 
 #: Variables with these name endings are parameters; one missing from the .params file is an error,
 #: not a new graph input (name them in input_shapes to make them inputs).
-PARAM_SUFFIXES = ("_weight", "_bias", "_gamma", "_beta", "_moving_mean", "_moving_var", "_running_mean",
-                  "_running_var", "_parameters", "_params", "_alpha")
+PARAM_SUFFIXES = (
+    "_weight",
+    "_bias",
+    "_gamma",
+    "_beta",
+    "_moving_mean",
+    "_moving_var",
+    "_running_mean",
+    "_running_var",
+    "_parameters",
+    "_params",
+    "_alpha",
+)
 #: Attribute hints that only Gluon/Module parameters carry.
 PARAM_HINTS = ("__lr_mult__", "__wd_mult__", "__init__", "__storage_type__")
 
@@ -41,8 +53,7 @@ MAX_OUTPUTS = 1 << 16
 FUSED_GATES = {"lstm": ["_i", "_f", "_c", "_o"], "gru": ["_r", "_z", "_o"], "rnn_tanh": [""], "rnn_relu": [""]}
 
 #: Ops whose second input is a training label, unused at inference.
-LABEL_OPS = {"SoftmaxOutput", "Softmax", "LinearRegressionOutput", "LogisticRegressionOutput",
-             "MAERegressionOutput"}
+LABEL_OPS = {"SoftmaxOutput", "Softmax", "LinearRegressionOutput", "LogisticRegressionOutput", "MAERegressionOutput"}
 
 
 @dataclass
@@ -61,12 +72,16 @@ def load_checkpoint(symbol_path: str | os.PathLike[str], params_path: str | os.P
     return Checkpoint(symbol, args, aux, name or "mxnet_model")
 
 
-def convert_checkpoint(symbol_path: str | os.PathLike[str] | Checkpoint,
-                       params_path: str | os.PathLike[str] | None = None, *,
-                       input_shapes: Mapping[str, InputShape] | None = None,
-                       input_dtypes: Mapping[str, str | np.dtype] | None = None,
-                       opset: int | None = None, portable: bool = False,
-                       plugin_only: bool = False) -> onnx.ModelProto:
+def convert_checkpoint(
+    symbol_path: str | os.PathLike[str] | Checkpoint,
+    params_path: str | os.PathLike[str] | None = None,
+    *,
+    input_shapes: Mapping[str, InputShape] | None = None,
+    input_dtypes: Mapping[str, str | np.dtype] | None = None,
+    opset: int | None = None,
+    portable: bool = False,
+    plugin_only: bool = False,
+) -> onnx.ModelProto:
     """Convert a checkpoint (two paths, or a loaded Checkpoint) into an ONNX ModelProto.
 
     ``input_shapes`` fixes graph inputs' dimensions (ints; None, -1 or a name keeps one symbolic).
@@ -86,8 +101,14 @@ def convert_checkpoint(symbol_path: str | os.PathLike[str] | Checkpoint,
 
 
 class Converter:
-    def __init__(self, checkpoint: Checkpoint, input_shapes: Mapping[str, InputShape],
-                 input_dtypes: Mapping[str, str | np.dtype], opset: int, backend: str) -> None:
+    def __init__(
+        self,
+        checkpoint: Checkpoint,
+        input_shapes: Mapping[str, InputShape],
+        input_dtypes: Mapping[str, str | np.dtype],
+        opset: int,
+        backend: str,
+    ) -> None:
         latest = onnx.defs.onnx_opset_version()
         if isinstance(opset, bool) or not isinstance(opset, int) or not MIN_OPSET <= opset <= latest:
             raise OnnxRnnError(f"opset must be an integer in [{MIN_OPSET}, {latest}], got {opset!r}")
@@ -111,12 +132,14 @@ class Converter:
             if not node.is_variable and node.op not in OPS:
                 raise OnnxRnnError(
                     f"{self.symbol.source}: {node.describe()} uses op {node.op!r}, which onnx-rnn does not "
-                    f"translate; supported ops: {', '.join(supported_ops())}")
+                    f"translate; supported ops: {', '.join(supported_ops())}"
+                )
         unknown = sorted(set(self.input_shapes) - {n.name for n in nodes if n.is_variable})
         if unknown:
-            raise OnnxRnnError(f"input shape given for {unknown}, which the symbol has no (used) variable "
-                               "named; its inputs are " +
-                               str([n.name for n in nodes if n.is_variable and self._param(n) is None]))
+            raise OnnxRnnError(
+                f"input shape given for {unknown}, which the symbol has no (used) variable "
+                "named; its inputs are " + str([n.name for n in nodes if n.is_variable and self._param(n) is None])
+            )
         self._repack_fused_rnn(nodes)
         self._check_params(nodes)
         output_names = self._reserve_names(nodes)
@@ -134,8 +157,9 @@ class Converter:
         except (onnx.checker.ValidationError, onnx.shape_inference.InferenceError) as exc:
             # a bug of ours, not the user's: say so plainly
             raise OnnxRnnError(f"internal error: the converted model is not valid ONNX: {exc}") from None
-        return self.ctx.b.to_model(_graph_name(self.cp.name),
-                                   doc=f"Converted by onnx-rnn from the MXNet checkpoint {self.cp.name!r}")
+        return self.ctx.b.to_model(
+            _graph_name(self.cp.name), doc=f"Converted by onnx-rnn from the MXNet checkpoint {self.cp.name!r}"
+        )
 
     def _reachable(self) -> set[int]:
         seen: set[int] = set()
@@ -169,8 +193,12 @@ class Converter:
             if node.op != "RNN" or len(node.inputs) < 2:
                 continue
             var = self.symbol.nodes[node.inputs[1][0]]
-            if not var.is_variable or self._is_param_name(var) or var.name in self.input_shapes \
-                    or not var.name.endswith("parameters"):
+            if (
+                not var.is_variable
+                or self._is_param_name(var)
+                or var.name in self.input_shapes
+                or not var.name.endswith("parameters")
+            ):
                 continue
             prefix, attrs = var.name[: -len("parameters")], Attrs(node)
             try:
@@ -181,8 +209,14 @@ class Converter:
                 continue  # the RNN's translation reports its attributes
             if gates is None or not 0 < layers <= 1000:
                 continue
-            names = [f"{prefix}{d}{layer}_{conn}{gate}_{kind}" for kind in ("weight", "bias")
-                     for layer in range(layers) for d in directions for conn in ("i2h", "h2h") for gate in gates]
+            names = [
+                f"{prefix}{d}{layer}_{conn}{gate}_{kind}"
+                for kind in ("weight", "bias")
+                for layer in range(layers)
+                for d in directions
+                for conn in ("i2h", "h2h")
+                for gate in gates
+            ]
             arrays = [self.arg_params.get(n) for n in names]
             if all(a is not None for a in arrays):
                 self.arg_params[var.name] = np.concatenate([a.reshape(-1) for a in arrays])  # type: ignore[union-attr]
@@ -195,22 +229,28 @@ class Converter:
             if self._is_param_name(node):
                 array = self._param(node)
                 if array is None:
-                    raise OnnxRnnError(f"parameter {node.name!r} is stored as an empty (uninitialised) array in "
-                                       "the .params file; expected its values")
+                    raise OnnxRnnError(
+                        f"parameter {node.name!r} is stored as an empty (uninitialised) array in "
+                        "the .params file; expected its values"
+                    )
                 hint = node.attrs.get("__shape__")
                 if hint:
                     declared = Attrs(node).ints("__shape__", ())
                     if len(declared) != array.ndim or any(d not in (0, -1, a) for d, a in zip(declared, array.shape)):
-                        raise OnnxRnnError(f"parameter {node.name!r} has shape {tuple(array.shape)} in the .params "
-                                           f"file but {tuple(declared)} in the symbol; expected them to agree "
-                                           "(do the two files belong together?)")
+                        raise OnnxRnnError(
+                            f"parameter {node.name!r} has shape {tuple(array.shape)} in the .params "
+                            f"file but {tuple(declared)} in the symbol; expected them to agree "
+                            "(do the two files belong together?)"
+                        )
             elif node.name.endswith(PARAM_SUFFIXES) or any(h in node.attrs for h in PARAM_HINTS):
                 missing.append(node.name)
         if missing:
-            raise OnnxRnnError(f"the .params file lacks {len(missing)} argument(s) of the symbol: "
-                               f"{', '.join(missing[:20])}{' ...' if len(missing) > 20 else ''}; expected every "
-                               "weight in it (do the two files belong together?). To feed one as a graph input "
-                               "instead, give its shape with --input-shape")
+            raise OnnxRnnError(
+                f"the .params file lacks {len(missing)} argument(s) of the symbol: "
+                f"{', '.join(missing[:20])}{' ...' if len(missing) > 20 else ''}; expected every "
+                "weight in it (do the two files belong together?). To feed one as a graph input "
+                "instead, give its shape with --input-shape"
+            )
 
     def _default_float(self) -> np.dtype:
         counts: dict[np.dtype, int] = {}
@@ -221,8 +261,11 @@ class Converter:
 
     def _input_dtype(self, node: Node) -> np.dtype:
         if node.name in self.input_dtypes:
-            text = str(np.dtype(self.input_dtypes[node.name])) if not isinstance(self.input_dtypes[node.name], str) \
+            text = (
+                str(np.dtype(self.input_dtypes[node.name]))
+                if not isinstance(self.input_dtypes[node.name], str)
                 else self.input_dtypes[node.name]
+            )
             return parse_dtype(text, lambda: OnnxRnnError(f"input dtype {text!r} for {node.name!r} is unknown"))
         if "__dtype__" in node.attrs:
             return Attrs(node).dtype("__dtype__")
@@ -249,8 +292,9 @@ class Converter:
             else:
                 raise OnnxRnnError(f"input shape for {node.name!r} has entry {d!r}; expected sizes or names")
         if rank is not None and len(dims) != rank and node.name in self.input_shapes:
-            raise OnnxRnnError(f"input {node.name!r} is given {len(dims)} dimensions, but the graph uses it with "
-                               f"{rank}")
+            raise OnnxRnnError(
+                f"input {node.name!r} is given {len(dims)} dimensions, but the graph uses it with {rank}"
+            )
         return tuple(dims)
 
     def _variable(self, node: Node, rank: int | None) -> Value:
@@ -270,8 +314,9 @@ class Converter:
                 given = self.input_shapes.get(node.name)
                 rank = free.get((node.index, 0))
                 if node.is_variable and given is not None and rank is not None and rank != len(given):
-                    raise OnnxRnnError(f"input {node.name!r} is given {len(given)} dimensions, but the graph uses "
-                                       f"it with {rank}")
+                    raise OnnxRnnError(
+                        f"input {node.name!r} is given {len(given)} dimensions, but the graph uses it with {rank}"
+                    )
         return self._infer_ranks_from(nodes, use_given=True, weak=True)
 
     def _infer_ranks_from(self, nodes: list[Node], use_given: bool, weak: bool) -> dict[tuple[int, int], int]:
@@ -363,8 +408,10 @@ class Converter:
             value = self.values.get((src, index))
             if value is None:
                 src_node = self.symbol.nodes[src]
-                raise ctx.fail(f"input {pos} refers to output {index} of {src_node.describe()}, which has "
-                               f"{self.n_out.get(src, 1)} output(s)")
+                raise ctx.fail(
+                    f"input {pos} refers to output {index} of {src_node.describe()}, which has "
+                    f"{self.n_out.get(src, 1)} output(s)"
+                )
             if value.bcast and not opdef.bcast_ok:
                 ctx.require_no_bcast(value, f"input {pos}")
             inputs.append(value)
@@ -413,11 +460,15 @@ class Converter:
         for k, ((nid, index), name) in enumerate(zip(self.symbol.heads, names)):
             value = self.values.get((nid, index))
             if value is None:
-                raise OnnxRnnError(f"head {k} refers to output {index} of {self.symbol.nodes[nid].describe()}, "
-                                   f"which has {self.n_out.get(nid, 1)} output(s)")
+                raise OnnxRnnError(
+                    f"head {k} refers to output {index} of {self.symbol.nodes[nid].describe()}, "
+                    f"which has {self.n_out.get(nid, 1)} output(s)"
+                )
             if value.bcast:
-                raise OnnxRnnError(f"output {name!r} has a dimension MXNet leaves at 0 (to be inferred), which "
-                                   "nothing in the graph determines; expected a fully defined output")
+                raise OnnxRnnError(
+                    f"output {name!r} has a dimension MXNet leaves at 0 (to be inferred), which "
+                    "nothing in the graph determines; expected a fully defined output"
+                )
             ctx.b.node("Identity", [ctx.t(value)], outputs=[name])
             ctx.b.add_output(name, value.dtype, None if value.shape is None else self._dims(value.shape))
 

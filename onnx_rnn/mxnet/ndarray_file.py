@@ -23,6 +23,7 @@ File layout (all integers little-endian)::
 Sparse arrays are parsed (to be skipped correctly and named in the error) but refused: a checkpoint for
 inference holds dense weights.
 """
+
 from __future__ import annotations
 
 import os
@@ -46,8 +47,19 @@ SPARSE_AUX_COUNT = {1: 1, 2: 2}  # row_sparse: indices; csr: indptr, indices
 
 #: mshadow type flags -> NumPy dtypes ("bfloat16" is widened to float32 on reading).
 DTYPE_FLAGS: dict[int, str] = {
-    0: "float32", 1: "float64", 2: "float16", 3: "uint8", 4: "int32", 5: "int8", 6: "int64",
-    7: "bool", 8: "int16", 9: "uint16", 10: "uint32", 11: "uint64", 12: "bfloat16",
+    0: "float32",
+    1: "float64",
+    2: "float16",
+    3: "uint8",
+    4: "int32",
+    5: "int8",
+    6: "int64",
+    7: "bool",
+    8: "int16",
+    9: "uint16",
+    10: "uint32",
+    11: "uint64",
+    12: "bfloat16",
 }
 FLAG_OF_DTYPE = {np.dtype(name): flag for flag, name in DTYPE_FLAGS.items() if name != "bfloat16"}
 
@@ -55,7 +67,7 @@ FLAG_OF_DTYPE = {np.dtype(name): flag for flag, name in DTYPE_FLAGS.items() if n
 MAX_NDIM = 32
 #: No real array has more elements than this, even counting a zero-sized dimension as 1 (NumPy would
 #: refuse such shapes, and a corrupt header should say so rather than fail deep inside NumPy).
-MAX_ELEMENTS = 2 ** 48
+MAX_ELEMENTS = 2**48
 #: Devices MXNet writes: 1 cpu, 2 gpu, 3 cpu_pinned, 5 cpu_shared.
 DEVICE_TYPES = {1, 2, 3, 5}
 
@@ -69,8 +81,10 @@ class NDArrayList:
 
     def as_dict(self, source: str = "the file") -> dict[str, np.ndarray | None]:
         if self.names is None and self.arrays:
-            raise OnnxRnnError(f"{source} holds {len(self.arrays)} unnamed arrays; expected named parameters "
-                               "('arg:NAME' / 'aux:NAME'), as save_checkpoint and HybridBlock.export write them")
+            raise OnnxRnnError(
+                f"{source} holds {len(self.arrays)} unnamed arrays; expected named parameters "
+                "('arg:NAME' / 'aux:NAME'), as save_checkpoint and HybridBlock.export write them"
+            )
         out: dict[str, np.ndarray | None] = {}
         for name, array in zip(self.names or [], self.arrays):
             if name in out:
@@ -89,13 +103,15 @@ class _Reader:
         self.context = "the file header"
 
     def fail(self, what: str) -> OnnxRnnError:
-        return OnnxRnnError(f"{self.source}: {what} (in {self.context}, at byte offset {self.pos}); "
-                            "not a valid MXNet NDArray (.params) file")
+        return OnnxRnnError(
+            f"{self.source}: {what} (in {self.context}, at byte offset {self.pos}); "
+            "not a valid MXNet NDArray (.params) file"
+        )
 
     def take(self, size: int, what: str) -> memoryview:
         if size < 0 or self.pos + size > len(self.data):
             raise self.fail(f"truncated: {what} needs {size} bytes, {len(self.data) - self.pos} left")
-        chunk = self.data[self.pos:self.pos + size]
+        chunk = self.data[self.pos : self.pos + size]
         self.pos += size
         return chunk
 
@@ -115,8 +131,10 @@ class _Reader:
         """A uint64 element count, rejected when the remaining bytes cannot possibly hold that many items."""
         n = self.u64(what)
         if n * min_item_bytes > len(self.data) - self.pos:
-            raise self.fail(f"truncated or corrupt: {what} is {n}, more than the "
-                            f"{len(self.data) - self.pos} remaining bytes can hold")
+            raise self.fail(
+                f"truncated or corrupt: {what} is {n}, more than the "
+                f"{len(self.data) - self.pos} remaining bytes can hold"
+            )
         return n
 
 
@@ -152,8 +170,7 @@ def _check_size(r: _Reader, what: str, dims: tuple[int, ...]) -> None:
 def _dtype(r: _Reader, what: str) -> str:
     flag = r.i32(what)
     if flag not in DTYPE_FLAGS:
-        raise r.fail(f"{what} is {flag}; expected one of {sorted(DTYPE_FLAGS)} "
-                     f"({', '.join(DTYPE_FLAGS.values())})")
+        raise r.fail(f"{what} is {flag}; expected one of {sorted(DTYPE_FLAGS)} ({', '.join(DTYPE_FLAGS.values())})")
     return DTYPE_FLAGS[flag]
 
 
@@ -163,8 +180,10 @@ def _data(r: _Reader, dtype: str, shape: tuple[int, ...], what: str) -> np.ndarr
         size *= d
     itemsize = 2 if dtype == "bfloat16" else np.dtype(dtype).itemsize
     if size * itemsize > len(r.data) - r.pos:  # before multiplying buffers out: no huge allocations
-        raise r.fail(f"truncated: {what} of shape {shape} and dtype {dtype} needs {size * itemsize} bytes, "
-                     f"{len(r.data) - r.pos} left")
+        raise r.fail(
+            f"truncated: {what} of shape {shape} and dtype {dtype} needs {size * itemsize} bytes, "
+            f"{len(r.data) - r.pos} left"
+        )
     raw = r.take(size * itemsize, what)
     if dtype == "bfloat16":  # the upper half of a float32: widen exactly
         bits = np.frombuffer(raw, dtype="<u2").astype(np.uint32) << 16
@@ -177,8 +196,10 @@ def _array(r: _Reader, index: int) -> tuple[np.ndarray | None, str | None]:
     """One array; returns (array, None) or (None, storage name) for a sparse array that was skipped."""
     magic = r.u32("array magic")
     if magic not in ARRAY_MAGICS and magic > MAX_NDIM:
-        raise r.fail(f"array magic number is 0x{magic:08X}; expected 0x{V2_MAGIC:08X} "
-                     f"(or 0x{V3_MAGIC:08X}, 0x{V1_MAGIC:08X}, or a legacy dimension count)")
+        raise r.fail(
+            f"array magic number is 0x{magic:08X}; expected 0x{V2_MAGIC:08X} "
+            f"(or 0x{V3_MAGIC:08X}, 0x{V1_MAGIC:08X}, or a legacy dimension count)"
+        )
     stype = 0
     if magic in (V2_MAGIC, V3_MAGIC):
         stype = r.i32("storage type")
@@ -241,8 +262,10 @@ def parse_ndarray_list(data: bytes, source: str = "<bytes>") -> NDArrayList:
         raise r.fail(f"{len(r.data) - r.pos} unexpected bytes after the name list")
     if sparse:
         described = ", ".join(f"{names[i] if names else f'array {i}'!r} ({storage})" for i, storage in sparse)
-        raise OnnxRnnError(f"{source}: sparse storage is not supported: {described}; expected dense arrays. "
-                           "Convert them with .tostype('default') in MXNet and save again")
+        raise OnnxRnnError(
+            f"{source}: sparse storage is not supported: {described}; expected dense arrays. "
+            "Convert them with .tostype('default') in MXNet and save again"
+        )
     return NDArrayList(arrays, names or None)
 
 
@@ -261,8 +284,9 @@ def load_params(path: str | os.PathLike[str]) -> dict[str, np.ndarray | None]:
     return load_ndarray_list(path).as_dict(str(path))
 
 
-def split_arg_aux(params: Mapping[str, np.ndarray | None]) -> tuple[dict[str, np.ndarray | None],
-                                                                    dict[str, np.ndarray | None]]:
+def split_arg_aux(
+    params: Mapping[str, np.ndarray | None],
+) -> tuple[dict[str, np.ndarray | None], dict[str, np.ndarray | None]]:
     """``arg:``/``aux:`` prefixes -> two dicts; unprefixed names (``save_parameters``) count as args."""
     args: dict[str, np.ndarray | None] = {}
     aux: dict[str, np.ndarray | None] = {}
@@ -283,12 +307,18 @@ def split_arg_aux(params: Mapping[str, np.ndarray | None]) -> tuple[dict[str, np
 def _pack_array(array: np.ndarray | None, magic: int) -> bytes:
     """One array record; ``magic`` 0 selects the legacy V0 layout (no magic word, uint32 dimensions)."""
     if array is None:  # MXNet's "none" array: the header up to an empty shape
-        return {V3_MAGIC: struct.pack("<Iii", V3_MAGIC, 0, -1), V2_MAGIC: struct.pack("<Iii", V2_MAGIC, 0, 0),
-                V1_MAGIC: struct.pack("<Ii", V1_MAGIC, 0), 0: struct.pack("<I", 0)}[magic]
+        return {
+            V3_MAGIC: struct.pack("<Iii", V3_MAGIC, 0, -1),
+            V2_MAGIC: struct.pack("<Iii", V2_MAGIC, 0, 0),
+            V1_MAGIC: struct.pack("<Ii", V1_MAGIC, 0),
+            0: struct.pack("<I", 0),
+        }[magic]
     array = np.asarray(array)
     if array.dtype not in FLAG_OF_DTYPE:
-        raise OnnxRnnError(f"cannot store dtype {array.dtype} in an MXNet NDArray file; "
-                           f"expected one of {sorted(str(d) for d in FLAG_OF_DTYPE)}")
+        raise OnnxRnnError(
+            f"cannot store dtype {array.dtype} in an MXNet NDArray file; "
+            f"expected one of {sorted(str(d) for d in FLAG_OF_DTYPE)}"
+        )
     if array.ndim == 0 and magic != V3_MAGIC:
         array = array.reshape(1)  # outside NumPy semantics ndim 0 means "none"
     if array.ndim > MAX_NDIM:
@@ -303,8 +333,9 @@ def _pack_array(array: np.ndarray | None, magic: int) -> bytes:
     return head + struct.pack("<iii", 1, 0, FLAG_OF_DTYPE[array.dtype]) + data
 
 
-def dump_ndarray_list(arrays: Iterable[np.ndarray | None], names: Sequence[str] | None = None,
-                      *, version: int = 2) -> bytes:
+def dump_ndarray_list(
+    arrays: Iterable[np.ndarray | None], names: Sequence[str] | None = None, *, version: int = 2
+) -> bytes:
     """Serialise arrays (and optional names) the way ``mx.nd.save`` does.
 
     ``version`` 2 is what MXNet 1.x writes; 3 is NumPy-shape semantics (``npx.set_np``); 1 and 0 are the

@@ -5,6 +5,7 @@ arguments) and ``attr`` (hints such as ``__shape__``). All three are read and me
 Variables (``op == "null"``) may carry ``__shape__`` (0 = unknown), ``__dtype__`` (an mshadow type flag) and
 ``__layout__`` hints.
 """
+
 from __future__ import annotations
 
 import ast
@@ -57,8 +58,10 @@ class Symbol:
 
 
 def _not_a_symbol(source: str, why: str) -> OnnxRnnError:
-    return OnnxRnnError(f"{source} is not an MXNet symbol file: {why}; expected the JSON that "
-                        "HybridBlock.export or save_checkpoint writes ('nodes', 'arg_nodes', 'heads')")
+    return OnnxRnnError(
+        f"{source} is not an MXNet symbol file: {why}; expected the JSON that "
+        "HybridBlock.export or save_checkpoint writes ('nodes', 'arg_nodes', 'heads')"
+    )
 
 
 def _attr_text(value: Any) -> str:
@@ -77,13 +80,18 @@ def _attr_text(value: Any) -> str:
 
 
 def _entry(raw: Any, where: str, source: str, limit: int) -> tuple[int, int]:
-    if (not isinstance(raw, list) or len(raw) not in (2, 3)
-            or not all(isinstance(v, int) and not isinstance(v, bool) for v in raw)):
+    if (
+        not isinstance(raw, list)
+        or len(raw) not in (2, 3)
+        or not all(isinstance(v, int) and not isinstance(v, bool) for v in raw)
+    ):
         raise _not_a_symbol(source, f"{where} is {raw!r}, not a [node, output(, version)] entry")
     nid, index = raw[0], raw[1]
     if not 0 <= nid < limit or index < 0:
-        raise OnnxRnnError(f"{source}: {where} refers to node {nid} output {index}; expected a node index "
-                           f"below {limit} (nodes must come after their inputs)")
+        raise OnnxRnnError(
+            f"{source}: {where} refers to node {nid} output {index}; expected a node index "
+            f"below {limit} (nodes must come after their inputs)"
+        )
     return nid, index
 
 
@@ -118,8 +126,9 @@ def parse_symbol(text: str | bytes, source: str = "<symbol>") -> Symbol:
         raw_inputs = raw.get("inputs", [])
         if not isinstance(raw_inputs, list):
             raise _not_a_symbol(source, f"node {i} ({raw['name']!r}) has non-list 'inputs'")
-        inputs = tuple(_entry(e, f"input {k} of node {i} ({raw['name']!r})", source, i)
-                       for k, e in enumerate(raw_inputs))
+        inputs = tuple(
+            _entry(e, f"input {k} of node {i} ({raw['name']!r})", source, i) for k, e in enumerate(raw_inputs)
+        )
         op = raw["op"]
         if op == "null":
             if inputs:
@@ -131,8 +140,9 @@ def parse_symbol(text: str | bytes, source: str = "<symbol>") -> Symbol:
     heads = [_entry(h, f"head {k}", source, len(nodes)) for k, h in enumerate(raw_heads)]
     if "arg_nodes" in doc:
         arg_nodes = doc["arg_nodes"]
-        if (not isinstance(arg_nodes, list)
-                or not all(isinstance(a, int) and not isinstance(a, bool) and 0 <= a < len(nodes) for a in arg_nodes)):
+        if not isinstance(arg_nodes, list) or not all(
+            isinstance(a, int) and not isinstance(a, bool) and 0 <= a < len(nodes) for a in arg_nodes
+        ):
             raise _not_a_symbol(source, "'arg_nodes' is not a list of node indices")
         bad = [a for a in arg_nodes if not nodes[a].is_variable]
         if bad:

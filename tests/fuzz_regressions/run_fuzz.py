@@ -9,6 +9,7 @@ numbers), truncation, duplicated or deleted spans, and spliced headers. The read
 or raise OnnxRnnError, within a time and memory budget. Anything else is saved here as
 ``crash-<sha1>.params`` with the traceback printed; ``tests/test_mxnet_fuzz.py`` replays every saved file.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -27,12 +28,36 @@ sys.path.insert(0, str(HERE.parent.parent))
 
 from onnx_rnn.errors import OnnxRnnError  # noqa: E402
 from onnx_rnn.mxnet.ndarray_file import (  # noqa: E402
-    LIST_MAGIC, V1_MAGIC, V2_MAGIC, V3_MAGIC, dump_ndarray_list, parse_ndarray_list,
+    LIST_MAGIC,
+    V1_MAGIC,
+    V2_MAGIC,
+    V3_MAGIC,
+    dump_ndarray_list,
+    parse_ndarray_list,
 )
 
-INTERESTING_32 = [0, 1, 2, 0x7F, 0x80, 0xFF, 0x7FFF, 0xFFFF, 0x7FFFFFFF, 0x80000000, 0xFFFFFFFF,
-                  V1_MAGIC, V2_MAGIC, V3_MAGIC, LIST_MAGIC, 12, 13, 32, 33]
-INTERESTING_64 = [0, 1, 2 ** 31, 2 ** 32, 2 ** 62, 2 ** 63, 2 ** 64 - 1]
+INTERESTING_32 = [
+    0,
+    1,
+    2,
+    0x7F,
+    0x80,
+    0xFF,
+    0x7FFF,
+    0xFFFF,
+    0x7FFFFFFF,
+    0x80000000,
+    0xFFFFFFFF,
+    V1_MAGIC,
+    V2_MAGIC,
+    V3_MAGIC,
+    LIST_MAGIC,
+    12,
+    13,
+    32,
+    33,
+]
+INTERESTING_64 = [0, 1, 2**31, 2**32, 2**62, 2**63, 2**64 - 1]
 TIME_LIMIT_S = 1.0
 
 
@@ -64,20 +89,20 @@ def mutate(data: bytes, rnd: random.Random, corpus: list[bytes]) -> bytes:
             buf[pos] = rnd.randrange(256)
         elif kind == 2 and len(buf) >= 4:  # interesting 32-bit value, aligned or not
             pos = min(pos, len(buf) - 4)
-            buf[pos:pos + 4] = struct.pack("<I", rnd.choice(INTERESTING_32))
+            buf[pos : pos + 4] = struct.pack("<I", rnd.choice(INTERESTING_32))
         elif kind == 3 and len(buf) >= 8:
             pos = min(pos, len(buf) - 8)
-            buf[pos:pos + 8] = struct.pack("<Q", rnd.choice(INTERESTING_64))
+            buf[pos : pos + 8] = struct.pack("<Q", rnd.choice(INTERESTING_64))
         elif kind == 4:  # truncate
             del buf[pos:]
         elif kind == 5 and buf:  # delete a span
-            del buf[pos:pos + rnd.randrange(1, 16)]
+            del buf[pos : pos + rnd.randrange(1, 16)]
         elif kind == 6 and buf:  # duplicate a span
             end = min(len(buf), pos + rnd.randrange(1, 32))
             buf[pos:pos] = buf[pos:end]
         elif kind == 7:  # splice another file's tail
             other = rnd.choice(corpus)
-            buf[pos:] = other[rnd.randrange(len(other) + 1):]
+            buf[pos:] = other[rnd.randrange(len(other) + 1) :]
         elif kind == 8:  # insert random bytes
             buf[pos:pos] = bytes(rnd.randrange(256) for _ in range(rnd.randrange(1, 9)))
     return bytes(buf)

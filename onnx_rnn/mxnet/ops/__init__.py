@@ -5,6 +5,7 @@ returns the node's output Values. Beside it each entry carries rank rules (forwa
 ranks; backward: output ranks -> input ranks), used before translation to find the number of dimensions
 of graph inputs that have no ``__shape__`` hint (Gluon's exported ``data``).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -72,10 +73,16 @@ class OpDef:
 OPS: dict[str, OpDef] = {}
 
 
-def register(*names: str, rank: RankRule = same, back: BackRule = same_back,
-             n_out: Callable[[Attrs], int] | int = 1, out_names: Callable[[Attrs], Sequence[str]] | None = None,
-             bcast_ok: bool = False, weak_back: BackRule | None = None,
-             arity: tuple[int, int | None] = (1, 1)) -> Callable[[Translator], Translator]:
+def register(
+    *names: str,
+    rank: RankRule = same,
+    back: BackRule = same_back,
+    n_out: Callable[[Attrs], int] | int = 1,
+    out_names: Callable[[Attrs], Sequence[str]] | None = None,
+    bcast_ok: bool = False,
+    weak_back: BackRule | None = None,
+    arity: tuple[int, int | None] = (1, 1),
+) -> Callable[[Translator], Translator]:
     count = n_out if callable(n_out) else (lambda attrs, _n=n_out: _n)
 
     def deco(fn: Translator) -> Translator:

@@ -1,4 +1,5 @@
 """Helpers shared by the op translations: axes, broadcasting of static shapes, dtype agreement."""
+
 from __future__ import annotations
 
 from typing import Sequence
@@ -13,8 +14,10 @@ def norm_axis(ctx: Context, axis: int, rank: int | None, what: str = "axis", ext
     if rank is None:
         if axis >= 0:
             return axis
-        raise ctx.fail(f"a negative {what} ({axis}) needs the input's number of dimensions, which is unknown; "
-                       "give the graph inputs' shapes (--input-shape)")
+        raise ctx.fail(
+            f"a negative {what} ({axis}) needs the input's number of dimensions, which is unknown; "
+            "give the graph inputs' shapes (--input-shape)"
+        )
     size = rank + extra
     if not -size <= axis < size:
         raise ctx.fail(f"{what}={axis} is out of range for {rank} dimensions")
@@ -50,8 +53,9 @@ def broadcast_shapes(ctx: Context, values: Sequence[Value]) -> tuple[tuple[DimT,
         dim: DimT = non_one[0]
         for other in non_one[1:]:
             if isinstance(dim, int) and isinstance(other, int) and dim != other:
-                raise ctx.fail(f"inputs of shapes {[_show(v) for v in values]} do not broadcast "
-                               f"(axis {axis}: {dim} vs {other})")
+                raise ctx.fail(
+                    f"inputs of shapes {[_show(v) for v in values]} do not broadcast (axis {axis}: {dim} vs {other})"
+                )
             dim = ctx.unify(dim, other)
         out.append(dim)
     return tuple(out), frozenset(bcast)

@@ -1,5 +1,6 @@
 """Elementwise ops: unary math, activations, binary/broadcast arithmetic and comparisons, scalar ops,
 clip, where, casts, identities, softmax family and reductions."""
+
 from __future__ import annotations
 
 import math
@@ -18,8 +19,13 @@ from .common import all_const, as_dtype, broadcast_shapes, common_dtype, norm_ax
 Emit = Callable[[Context, str, np.dtype], str]
 
 
-def _unary(ctx: Context, v: Value, emit: Emit, fold: Callable[[np.ndarray], np.ndarray] | None,
-           out_dtype: np.dtype | None = None) -> Value:
+def _unary(
+    ctx: Context,
+    v: Value,
+    emit: Emit,
+    fold: Callable[[np.ndarray], np.ndarray] | None,
+    out_dtype: np.dtype | None = None,
+) -> Value:
     dtype = np.dtype(out_dtype or v.dtype)
     if v.const is not None and fold is not None:
         with np.errstate(all="ignore"):
@@ -63,6 +69,7 @@ def _cbrt(power: float) -> Emit:
         if power < 0:
             root = ctx.emit("Reciprocal", [root])
         return ctx.emit("Mul", [ctx.emit("Sign", [t]), root])
+
     return emit
 
 
@@ -207,16 +214,29 @@ def _identity(ctx: Context, attrs: Attrs, ins: list[Value]) -> list[Value]:
     return [ins[0]]
 
 
-register("_copy", "BlockGrad", "stop_gradient", "identity", "MakeLoss", "make_loss", "_identity_with_attr_like_rhs",
-         "_CrossDeviceCopy", back=first_back, bcast_ok=True, arity=(1, 2))(_identity)
+register(
+    "_copy",
+    "BlockGrad",
+    "stop_gradient",
+    "identity",
+    "MakeLoss",
+    "make_loss",
+    "_identity_with_attr_like_rhs",
+    "_CrossDeviceCopy",
+    back=first_back,
+    bcast_ok=True,
+    arity=(1, 2),
+)(_identity)
 
 
 @register("Dropout", bcast_ok=True)
 def dropout(ctx: Context, attrs: Attrs, ins: list[Value]) -> list[Value]:
     mode = attrs.str("mode", "training")
     if mode == "always":
-        raise ctx.fail("mode='always' drops values at random at inference too; expected mode='training' "
-                       "(Dropout is the identity at inference)")
+        raise ctx.fail(
+            "mode='always' drops values at random at inference too; expected mode='training' "
+            "(Dropout is the identity at inference)"
+        )
     return [ins[0]]
 
 
@@ -274,8 +294,10 @@ def _binary_op(op_type: str) -> Callable[[Context, str, str, np.dtype], str]:
 
 def _compare(op_type: str) -> Callable[[Context, str, str, np.dtype], str]:
     """MXNet's comparisons return 1/0 in the inputs' dtype."""
+
     def emit(ctx: Context, a: str, b: str, dtype: np.dtype) -> str:
         return ctx.emit("Cast", [ctx.emit(op_type, [a, b])], to=np_to_onnx_dtype(dtype))
+
     return emit
 
 
@@ -288,6 +310,7 @@ def _logical(op_type: str) -> Callable[[Context, str, str, np.dtype], str]:
         to_bool = np_to_onnx_dtype(np.bool_)
         flag = ctx.emit(op_type, [ctx.emit("Cast", [a], to=to_bool), ctx.emit("Cast", [b], to=to_bool)])
         return ctx.emit("Cast", [flag], to=np_to_onnx_dtype(dtype))
+
     return emit
 
 
@@ -379,9 +402,9 @@ def _register_binary(key: str, names: list[str]) -> None:
         if len(ins) != 2:
             raise ctx.fail(f"expected 2 inputs, got {len(ins)}")
         return [binary(ctx, key, ins[0], ins[1])]
+
     elementwise = names[0].startswith("elemwise") or names[0].startswith("_")
-    register(*names, rank=broadcast, back=same_back if elementwise else no_back, bcast_ok=True,
-             arity=(2, 2))(translate)
+    register(*names, rank=broadcast, back=same_back if elementwise else no_back, bcast_ok=True, arity=(2, 2))(translate)
 
 
 for _key, _names in BINARY_NAMES.items():
@@ -399,6 +422,7 @@ def _register_scalar(key: str, names: list[str]) -> None:
         number = attrs.float("scalar", 1.0 if base in ("mul", "div", "power") else 0.0)
         s = const_value(np.array(number).astype(x.dtype))
         return [binary(ctx, base, s, x) if reverse else binary(ctx, base, x, s)]
+
     register(*names, bcast_ok=True)(translate)
 
 
@@ -424,8 +448,13 @@ def clip(ctx: Context, attrs: Attrs, ins: list[Value]) -> list[Value]:
     return [ctx.value(tensor, x.dtype, x.shape, x.bcast)]
 
 
-@register("where", rank=lambda a, r, n: [r[1] if len(r) > 1 else None], back=lambda a, o, n: [None, o[0], o[0]],
-          bcast_ok=True, arity=(3, 3))
+@register(
+    "where",
+    rank=lambda a, r, n: [r[1] if len(r) > 1 else None],
+    back=lambda a, o, n: [None, o[0], o[0]],
+    bcast_ok=True,
+    arity=(3, 3),
+)
 def where(ctx: Context, attrs: Attrs, ins: list[Value]) -> list[Value]:
     """where(condition, x, y); a 1-D condition picks whole rows (first axis) of x and y."""
     if len(ins) != 3:
@@ -546,8 +575,11 @@ def _reduce_shape(x: Value, axes: list[int] | None, keepdims: bool) -> tuple | N
     if x.shape is None:
         return None
     picked = set(range(len(x.shape))) if axes is None else set(axes)
-    shape = tuple(1 if i in picked else d for i, d in enumerate(x.shape)) if keepdims else \
-        tuple(d for i, d in enumerate(x.shape) if i not in picked)
+    shape = (
+        tuple(1 if i in picked else d for i, d in enumerate(x.shape))
+        if keepdims
+        else tuple(d for i, d in enumerate(x.shape) if i not in picked)
+    )
     return shape or (1,)
 
 
@@ -562,6 +594,7 @@ def _register_reduce(names: tuple[str, ...], op_type: str) -> None:
         if not keepdims and (axes is None or (x.rank is not None and len(axes) == x.rank)):
             out = ctx.emit("Reshape", [out, ctx.i64([1])])  # MXNet's full reduction has shape (1,)
         return [ctx.value(out, x.dtype, shape)]
+
     register(*names, rank=_reduce_rank, back=no_back)(translate)
 
 
@@ -595,9 +628,9 @@ def _register_arg(name: str, op_type: str) -> None:
             if not keepdims and x.rank == 1:
                 out = ctx.emit("Reshape", [out, ctx.i64([1])])
         return [ctx.value(ctx.cast(out, np.dtype(np.int64), x.dtype), x.dtype, shape)]
+
     register(name, rank=_arg_rank, back=no_back)(translate)
 
 
 _register_arg("argmax", "ArgMax")
 _register_arg("argmin", "ArgMin")
-

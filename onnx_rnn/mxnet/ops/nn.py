@@ -1,4 +1,5 @@
 """Layers around the recurrent core: Embedding, FullyConnected, BatchNorm, LayerNorm, dot, batch_dot."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -19,8 +20,9 @@ def embedding(ctx: Context, attrs: Attrs, ins: list[Value]) -> list[Value]:
     ctx.require_no_bcast(data)
     input_dim, output_dim = attrs.int("input_dim"), attrs.int("output_dim")
     if weight.shape is not None and tuple(weight.shape) != (input_dim, output_dim) and weight.static_shape():
-        raise ctx.fail(f"weight has shape {show_shape(weight)}; expected ({input_dim}, {output_dim}) "
-                       "from input_dim and output_dim")
+        raise ctx.fail(
+            f"weight has shape {show_shape(weight)}; expected ({input_dim}, {output_dim}) from input_dim and output_dim"
+        )
     out = ctx.emit("Gather", [ctx.t(weight), gather_indices(ctx, weight, data, 0, "clip")], axis=0)
     shape = None if data.shape is None else data.shape + (output_dim,)
     dtype = attrs.dtype("dtype", weight.dtype)
@@ -36,15 +38,17 @@ def _fc_back(attrs: Attrs, out, n_in):
     return [first, 2, 1][:n_in]
 
 
-@register("FullyConnected", rank=_fc_rank, back=_fc_back, bcast_ok=True, arity=(2, 3),
-          weak_back=lambda a, o, n: [2, 2, 1][:n])
+@register(
+    "FullyConnected", rank=_fc_rank, back=_fc_back, bcast_ok=True, arity=(2, 3), weak_back=lambda a, o, n: [2, 2, 1][:n]
+)
 def fully_connected(ctx: Context, attrs: Attrs, ins: list[Value]) -> list[Value]:
     num_hidden = attrs.int("num_hidden")
     no_bias = attrs.bool("no_bias")
     flatten = attrs.bool("flatten", True)
     if len(ins) != (2 if no_bias else 3):
-        raise ctx.fail(f"expected {2 if no_bias else 3} inputs (data, weight{'' if no_bias else ', bias'}), "
-                       f"got {len(ins)}")
+        raise ctx.fail(
+            f"expected {2 if no_bias else 3} inputs (data, weight{'' if no_bias else ', bias'}), got {len(ins)}"
+        )
     x, w = ins[0], ins[1]
     b = None if no_bias else ins[2]
     dtype = w.dtype
@@ -64,8 +68,7 @@ def fully_connected(ctx: Context, attrs: Attrs, ins: list[Value]) -> list[Value]
         elif all(isinstance(d, int) for d in tail):
             width = int(np.prod(tail))
         if isinstance(width, int) and isinstance(in_width, int) and width != in_width:
-            raise ctx.fail(f"data of shape {show_shape(x)} has {width} features per row; the weight "
-                           f"expects {in_width}")
+            raise ctx.fail(f"data of shape {show_shape(x)} has {width} features per row; the weight expects {in_width}")
         shape: tuple = (x.shape[0], num_hidden)  # type: ignore[index]
         bcast = x.bcast & {0}
     else:
@@ -73,8 +76,7 @@ def fully_connected(ctx: Context, attrs: Attrs, ins: list[Value]) -> list[Value]
             ctx.require_no_bcast(x)
         last = x.shape[-1]  # type: ignore[index]
         if isinstance(last, int) and isinstance(in_width, int) and last != in_width:
-            raise ctx.fail(f"data of shape {show_shape(x)} has last dimension {last}; the weight expects "
-                           f"{in_width}")
+            raise ctx.fail(f"data of shape {show_shape(x)} has last dimension {last}; the weight expects {in_width}")
         ctx.unify(last, in_width)
         shape = x.shape[:-1] + (num_hidden,)  # type: ignore[index]
         bcast = x.bcast
@@ -87,8 +89,11 @@ def fully_connected(ctx: Context, attrs: Attrs, ins: list[Value]) -> list[Value]
         return [const_value(np.asarray(result, dtype=dtype), bcast)]
 
     xt = as_dtype(ctx, x, dtype)
-    wt = ctx.derived_const(w, "weight_t", np.transpose) if w.const is not None else \
-        ctx.emit("Transpose", [ctx.t(w)], perm=[1, 0])
+    wt = (
+        ctx.derived_const(w, "weight_t", np.transpose)
+        if w.const is not None
+        else ctx.emit("Transpose", [ctx.t(w)], perm=[1, 0])
+    )
     if flatten and rank != 2:
         xt = ctx.emit("Flatten", [xt], axis=1)
     out = ctx.emit("MatMul", [xt, wt])
@@ -106,8 +111,13 @@ def _broadcast_param(ctx: Context, v: Value, axis: int, rank: int, dtype: np.dty
     return ctx.emit("Reshape", [t, ctx.i64([-1] + [1] * tail)]) if tail else t
 
 
-@register("BatchNorm", back=first_back, n_out=lambda a: 3 if a.bool("output_mean_var") else 1, arity=(5, 5),
-          out_names=lambda a: ["output", "mean", "var"])
+@register(
+    "BatchNorm",
+    back=first_back,
+    n_out=lambda a: 3 if a.bool("output_mean_var") else 1,
+    arity=(5, 5),
+    out_names=lambda a: ["output", "mean", "var"],
+)
 def batch_norm(ctx: Context, attrs: Attrs, ins: list[Value]) -> list[Value]:
     """Inference: normalise with the moving statistics (aux params); fix_gamma (the default) uses gamma = 1."""
     if len(ins) != 5:
@@ -119,8 +129,11 @@ def batch_norm(ctx: Context, attrs: Attrs, ins: list[Value]) -> list[Value]:
     eps = attrs.float("eps", 1e-3)
     dtype = x.dtype
     if all(v.const is not None for v in (gamma, beta, mean, var)):
-        g = np.ones_like(gamma.const, dtype=np.float64) if attrs.bool("fix_gamma", True) else \
-            gamma.const.astype(np.float64)
+        g = (
+            np.ones_like(gamma.const, dtype=np.float64)
+            if attrs.bool("fix_gamma", True)
+            else gamma.const.astype(np.float64)
+        )
         scale = g / np.sqrt(var.const.astype(np.float64) + eps)
         shift = beta.const.astype(np.float64) - mean.const.astype(np.float64) * scale
         s = _broadcast_param(ctx, const_value(scale.astype(dtype)), axis, rank, dtype)
@@ -129,8 +142,9 @@ def batch_norm(ctx: Context, attrs: Attrs, ins: list[Value]) -> list[Value]:
     else:
         m = _broadcast_param(ctx, mean, axis, rank, dtype)
         v = _broadcast_param(ctx, var, axis, rank, dtype)
-        norm = ctx.emit("Div", [ctx.emit("Sub", [ctx.t(x), m]),
-                                ctx.emit("Sqrt", [ctx.emit("Add", [v, ctx.scalar(eps, dtype)])])])
+        norm = ctx.emit(
+            "Div", [ctx.emit("Sub", [ctx.t(x), m]), ctx.emit("Sqrt", [ctx.emit("Add", [v, ctx.scalar(eps, dtype)])])]
+        )
         if not attrs.bool("fix_gamma", True):
             norm = ctx.emit("Mul", [norm, _broadcast_param(ctx, gamma, axis, rank, dtype)])
         out = ctx.emit("Add", [norm, _broadcast_param(ctx, beta, axis, rank, dtype)])
@@ -140,8 +154,13 @@ def batch_norm(ctx: Context, attrs: Attrs, ins: list[Value]) -> list[Value]:
     return outs
 
 
-@register("LayerNorm", back=first_back, n_out=lambda a: 3 if a.bool("output_mean_var") else 1, arity=(3, 3),
-          out_names=lambda a: ["output", "mean", "std"])
+@register(
+    "LayerNorm",
+    back=first_back,
+    n_out=lambda a: 3 if a.bool("output_mean_var") else 1,
+    arity=(3, 3),
+    out_names=lambda a: ["output", "mean", "std"],
+)
 def layer_norm(ctx: Context, attrs: Attrs, ins: list[Value]) -> list[Value]:
     if len(ins) != 3:
         raise ctx.fail(f"expected 3 inputs (data, gamma, beta), got {len(ins)}")
@@ -179,8 +198,10 @@ def dot(ctx: Context, attrs: Attrs, ins: list[Value]) -> list[Value]:
     ra, rb = ctx.require_rank(a, "the first input"), ctx.require_rank(b, "the second input")
     ta, tb = attrs.bool("transpose_a"), attrs.bool("transpose_b")
     if rb != 2 or (ta and ra != 2):
-        raise ctx.fail(f"dot of {ra}-D and {rb}-D inputs (transpose_a={ta}) is not supported; expected a 2-D "
-                       "second input (and a 2-D first input when transposing it)")
+        raise ctx.fail(
+            f"dot of {ra}-D and {rb}-D inputs (transpose_a={ta}) is not supported; expected a 2-D "
+            "second input (and a 2-D first input when transposing it)"
+        )
     at = ctx.emit("Transpose", [ctx.t(a)], perm=[1, 0]) if ta else ctx.t(a)
     if b.const is not None and tb:
         bt = ctx.derived_const(b, "weight_t", np.transpose)
@@ -207,5 +228,3 @@ def batch_dot(ctx: Context, attrs: Attrs, ins: list[Value]) -> list[Value]:
         shapes.append((v.shape[0], v.shape[2], v.shape[1]) if flag else v.shape)  # type: ignore[index]
     shape = (ctx.unify(shapes[0][0], shapes[1][0]), shapes[0][1], shapes[1][2])
     return [ctx.value(ctx.emit("MatMul", [tensors[0], ctx.cast(tensors[1], b.dtype, a.dtype)]), a.dtype, shape)]
-
-

@@ -1,4 +1,5 @@
 """The RNN operator (through the core exporter) and Gluon's ``_rnn_param_concat``."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -32,14 +33,24 @@ def _rnn_back(attrs: Attrs, out, n_in):
     return [3, 1, 3, 3, 1][:n_in] if attrs.str("mode", "") == "lstm" else [3, 1, 3, 1][:n_in]
 
 
-@register("RNN", rank=lambda a, r, n: [3] * n, back=_rnn_back, n_out=_n_out, arity=(3, 5),
-          out_names=lambda a: ["output", "state_output", "statecell_output"], bcast_ok=True)
+@register(
+    "RNN",
+    rank=lambda a, r, n: [3] * n,
+    back=_rnn_back,
+    n_out=_n_out,
+    arity=(3, 5),
+    out_names=lambda a: ["output", "state_output", "statecell_output"],
+    bcast_ok=True,
+)
 def rnn(ctx: Context, attrs: Attrs, ins: list[Value]) -> list[Value]:
     spec = _spec(ctx, attrs)
     lstm = spec.mode == "lstm"
     expected = 3 + int(lstm) + int(spec.use_sequence_length)
-    names = ["data", "parameters", "state"] + (["state_cell"] if lstm else []) + \
-        (["sequence_length"] if spec.use_sequence_length else [])
+    names = (
+        ["data", "parameters", "state"]
+        + (["state_cell"] if lstm else [])
+        + (["sequence_length"] if spec.use_sequence_length else [])
+    )
     if len(ins) != expected:
         raise ctx.fail(f"expected {expected} inputs ({', '.join(names)}), got {len(ins)}")
     data, params, state = ins[0], ins[1], ins[2]
@@ -50,8 +61,10 @@ def rnn(ctx: Context, attrs: Attrs, ins: list[Value]) -> list[Value]:
     if data.rank is not None and data.rank != 3:
         raise ctx.fail(f"data has shape {show_shape(data)}; expected (time, batch, input width)")
     if params.const is None:
-        raise ctx.fail("the parameters input is not a constant; expected it to come from the .params file "
-                       "(a variable, or Gluon's _rnn_param_concat of variables)")
+        raise ctx.fail(
+            "the parameters input is not a constant; expected it to come from the .params file "
+            "(a variable, or Gluon's _rnn_param_concat of variables)"
+        )
     flat = params.const.reshape(-1)
     if not np.issubdtype(flat.dtype, np.floating):
         raise ctx.fail(f"parameters have dtype {flat.dtype}; expected float16, float32 or float64")
@@ -64,8 +77,10 @@ def rnn(ctx: Context, attrs: Attrs, ins: list[Value]) -> list[Value]:
     except OnnxRnnError as exc:
         raise ctx.fail(str(exc)) from None
     if isinstance(width, int) and width != input_size:
-        raise ctx.fail(f"data has shape {show_shape(data)}, but the parameter vector (length {flat.size}) "
-                       f"is sized for input width {input_size}")
+        raise ctx.fail(
+            f"data has shape {show_shape(data)}, but the parameter vector (length {flat.size}) "
+            f"is sized for input width {input_size}"
+        )
     ctx.bind(width, input_size)
 
     L, D, H, R = spec.num_layers, spec.directions, spec.state_size, spec.output_size
@@ -87,8 +102,10 @@ def rnn(ctx: Context, attrs: Attrs, ins: list[Value]) -> list[Value]:
             if v.const is not None and not np.any(v.const):
                 return None  # Gluon's zeros begin state: the exporter's zero initial state
             if v.bcast != {1}:
-                raise ctx.fail(f"{what} is a constant with a 0 (unknown) size on an axis other than the batch "
-                               "axis; expected 0 only for the batch size")
+                raise ctx.fail(
+                    f"{what} is a constant with a 0 (unknown) size on an axis other than the batch "
+                    "axis; expected 0 only for the batch size"
+                )
             return ctx.cast(ctx.expand_like(v, data, {1: 1}), v.dtype, dtype)
         return ctx.cast(ctx.t(v), v.dtype, dtype)
 
@@ -104,8 +121,17 @@ def rnn(ctx: Context, attrs: Attrs, ins: list[Value]) -> list[Value]:
         seq = ctx.cast(ctx.t(lengths), lengths.dtype, np.dtype(np.int32))
     x = ctx.cast(ctx.t(data), data.dtype, dtype)
     try:
-        names_out = emit_rnn(ctx.b, spec, flat, data=x, state=h0, state_cell=c0, sequence_length=seq,
-                             input_size=input_size, backend=ctx.backend)
+        names_out = emit_rnn(
+            ctx.b,
+            spec,
+            flat,
+            data=x,
+            state=h0,
+            state_cell=c0,
+            sequence_length=seq,
+            input_size=input_size,
+            backend=ctx.backend,
+        )
     except OnnxRnnError as exc:
         raise ctx.fail(str(exc)) from None
     outs = [ctx.value(names_out.output, dtype, (T, N, D * R))]

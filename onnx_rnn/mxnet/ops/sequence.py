@@ -1,5 +1,6 @@
 """SequenceMask, SequenceLast, SequenceReverse: time-major (axis 0) or batch-major (axis 1) sequences with
 optional per-example lengths (MXNet passes them as floats; they are truncated to integers, as MXNet does)."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -59,8 +60,9 @@ def sequence_mask(ctx: Context, attrs: Attrs, ins: list[Value]) -> list[Value]:
     return [ctx.value(ctx.emit("Where", [mask, ctx.t(data), value]), data.dtype, data.shape)]
 
 
-@register("SequenceLast", rank=shifted(-1), back=lambda a, o, n: [None if o[0] is None else o[0] + 1, 1][:n],
-          arity=(1, 2))
+@register(
+    "SequenceLast", rank=shifted(-1), back=lambda a, o, n: [None if o[0] is None else o[0] + 1, 1][:n], arity=(1, 2)
+)
 def sequence_last(ctx: Context, attrs: Attrs, ins: list[Value]) -> list[Value]:
     data = ins[0]
     ctx.require_no_bcast(data)
@@ -69,7 +71,7 @@ def sequence_last(ctx: Context, attrs: Attrs, ins: list[Value]) -> list[Value]:
     rank = ctx.require_rank(data)
     if rank < 2:
         raise ctx.fail(f"data has shape {show_shape(data)}; expected at least (time, batch)")
-    shape = data.shape[:axis] + data.shape[axis + 1:]  # type: ignore[index]
+    shape = data.shape[:axis] + data.shape[axis + 1 :]  # type: ignore[index]
     if lengths is None:
         out = ctx.emit("Gather", [ctx.t(data), ctx.i64(-1)], axis=axis)
         return [ctx.value(out, data.dtype, shape)]
@@ -90,7 +92,7 @@ def sequence_reverse(ctx: Context, attrs: Attrs, ins: list[Value]) -> list[Value
     lengths = _lengths(ctx, attrs, ins)
     _axis(ctx, attrs, (0,))
     if lengths is None:
-        out = ctx.emit("Slice", [ctx.t(data), ctx.i64([-1]), ctx.i64([-(2 ** 63)]), ctx.i64([0]), ctx.i64([-1])])
+        out = ctx.emit("Slice", [ctx.t(data), ctx.i64([-1]), ctx.i64([-(2**63)]), ctx.i64([0]), ctx.i64([-1])])
         return [ctx.value(out, data.dtype, data.shape)]
     rank = ctx.require_rank(data)
     if rank < 2:

@@ -1,6 +1,7 @@
 """Shape and data-movement ops: Reshape (with MXNet's special values), SwapAxis, transpose, expand_dims,
 squeeze, Flatten, Concat, stack, SliceChannel/split, slice_axis, slice, take, reverse, tile, broadcast_*,
 one_hot, and the creation ops _zeros/_ones/_full/zeros_like/ones_like."""
+
 from __future__ import annotations
 
 import math
@@ -14,8 +15,8 @@ from ..symbol import Attrs
 from . import first_back, fixed, no_back, register, same_back, shifted, shifted_back
 from .common import all_const, norm_axis, show_shape
 
-INT64_MAX = 2 ** 63 - 1
-INT64_MIN = -(2 ** 63)
+INT64_MAX = 2**63 - 1
+INT64_MIN = -(2**63)
 
 
 def _mul(a: DimT, b: DimT) -> DimT:
@@ -149,8 +150,7 @@ def reshape(ctx: Context, attrs: Attrs, ins: list[Value]) -> list[Value]:
                 raise ctx.fail(f"cannot reshape {show_shape(x)} into {tuple(spec)}")
             dims = [total // rest if d is None else d for d in dims]
     if total is not None and all(isinstance(d, int) for d in dims) and math.prod(dims) != total:  # type: ignore[arg-type]
-        raise ctx.fail(f"cannot reshape {show_shape(x)} into {tuple(spec)}: "
-                       f"{total} elements vs {math.prod(dims)}")  # type: ignore[arg-type]
+        raise ctx.fail(f"cannot reshape {show_shape(x)} into {tuple(spec)}: {total} elements vs {math.prod(dims)}")  # type: ignore[arg-type]
     if x.const is not None and all(isinstance(d, int) for d in dims):
         return [const_value(x.const.reshape(dims))]
     pieces: list[int | str] = []
@@ -259,8 +259,10 @@ def squeeze(ctx: Context, attrs: Attrs, ins: list[Value]) -> list[Value]:
     if axes is None:
         static = x.static_shape()
         if static is None:
-            raise ctx.fail("squeeze without axis needs every dimension of its input known to find the "
-                           f"size-1 axes; the input is {show_shape(x)}. Give the graph inputs' shapes")
+            raise ctx.fail(
+                "squeeze without axis needs every dimension of its input known to find the "
+                f"size-1 axes; the input is {show_shape(x)}. Give the graph inputs' shapes"
+            )
         picked = [i for i, d in enumerate(static) if d == 1]
     else:
         picked = sorted({norm_axis(ctx, a, x.rank) for a in axes})
@@ -349,8 +351,13 @@ def concat(ctx: Context, attrs: Attrs, ins: list[Value]) -> list[Value]:
     return [concat_values(ctx, ins, attrs.int("dim", 1))]
 
 
-@register("stack", rank=shifted(1), back=lambda a, o, n: [None if o[0] is None else o[0] - 1] * n, bcast_ok=True,
-          arity=(1, None))
+@register(
+    "stack",
+    rank=shifted(1),
+    back=lambda a, o, n: [None if o[0] is None else o[0] - 1] * n,
+    bcast_ok=True,
+    arity=(1, None),
+)
 def stack(ctx: Context, attrs: Attrs, ins: list[Value]) -> list[Value]:
     rank = next((v.rank for v in ins if v.rank is not None), None)
     if rank is None:
@@ -382,7 +389,7 @@ def _finish_split(ctx: Context, x: Value, axis: int, parts: list[Value], squeeze
         return parts
     out = []
     for p in parts:
-        shape = None if p.shape is None else p.shape[:axis] + p.shape[axis + 1:]
+        shape = None if p.shape is None else p.shape[:axis] + p.shape[axis + 1 :]
         bcast = frozenset(a - (a > axis) for a in p.bcast)
         if p.const is not None:
             out.append(const_value(np.squeeze(p.const, axis), bcast))
@@ -391,8 +398,9 @@ def _finish_split(ctx: Context, x: Value, axis: int, parts: list[Value], squeeze
     return out
 
 
-@register("SliceChannel", "split", rank=_split_rank, back=_split_back, n_out=lambda a: a.int("num_outputs"),
-          bcast_ok=True)
+@register(
+    "SliceChannel", "split", rank=_split_rank, back=_split_back, n_out=lambda a: a.int("num_outputs"), bcast_ok=True
+)
 def slice_channel(ctx: Context, attrs: Attrs, ins: list[Value]) -> list[Value]:
     x = ins[0]
     n = attrs.int("num_outputs")
@@ -411,7 +419,7 @@ def slice_channel(ctx: Context, attrs: Attrs, ins: list[Value]) -> list[Value]:
     if isinstance(size, SymDim) and squeeze_axis:
         ctx.bind(size, n)
     part = size // n if isinstance(size, int) else (1 if squeeze_axis else None)
-    shape = x.shape[:axis] + (part,) + x.shape[axis + 1:]  # type: ignore[operator]
+    shape = x.shape[:axis] + (part,) + x.shape[axis + 1 :]  # type: ignore[operator]
     if x.const is not None:
         parts = [const_value(p, x.bcast) for p in np.split(x.const, n, axis=axis)]
     elif n == 1:
@@ -436,8 +444,10 @@ def split_v2(ctx: Context, attrs: Attrs, ins: list[Value]) -> list[Value]:
     sections = attrs.int("sections", 0)
     if sections > 0:
         attrs_like = Attrs.__new__(Attrs)
-        attrs_like.node, attrs_like.raw = attrs.node, {"num_outputs": str(sections), "axis": str(axis),
-                                                       "squeeze_axis": str(attrs.bool("squeeze_axis"))}
+        attrs_like.node, attrs_like.raw = (
+            attrs.node,
+            {"num_outputs": str(sections), "axis": str(axis), "squeeze_axis": str(attrs.bool("squeeze_axis"))},
+        )
         return slice_channel(ctx, attrs_like, [x])
     indices = list(attrs.ints("indices"))
     bounds = indices + [INT64_MAX]
@@ -522,8 +532,11 @@ def gather_indices(ctx: Context, data: Value, indices: Value, axis: int, mode: s
     if mode == "wrap":
         return ctx.emit("Mod", [idx, size], fmod=0)
     last = ctx.emit("Sub", [size, ctx.i64([1])])
-    return ctx.emit("Min", [ctx.emit("Max", [idx, ctx.i64([0])]), last]) if indices.rank != 0 else \
-        ctx.squeeze(ctx.emit("Min", [ctx.emit("Max", [ctx.unsqueeze(idx, [0]), ctx.i64([0])]), last]), [0])
+    return (
+        ctx.emit("Min", [ctx.emit("Max", [idx, ctx.i64([0])]), last])
+        if indices.rank != 0
+        else ctx.squeeze(ctx.emit("Min", [ctx.emit("Max", [ctx.unsqueeze(idx, [0]), ctx.i64([0])]), last]), [0])
+    )
 
 
 @register("take", rank=_take_rank, back=no_back, arity=(2, 2))
@@ -538,7 +551,7 @@ def take(ctx: Context, attrs: Attrs, ins: list[Value]) -> list[Value]:
     out = ctx.emit("Gather", [ctx.t(data), gather_indices(ctx, data, indices, axis, mode)], axis=axis)
     shape = None
     if data.shape is not None and indices.shape is not None:
-        shape = data.shape[:axis] + indices.shape + data.shape[axis + 1:]
+        shape = data.shape[:axis] + indices.shape + data.shape[axis + 1 :]
     return [ctx.value(out, data.dtype, shape)]
 
 
@@ -573,8 +586,13 @@ def broadcast_to(ctx: Context, attrs: Attrs, ins: list[Value]) -> list[Value]:
     return [ctx.value(out, x.dtype, shape)]
 
 
-@register("broadcast_like", rank=lambda a, r, n: [r[1] if len(r) > 1 else None], back=lambda a, o, n: [o[0], o[0]],
-          bcast_ok=True, arity=(2, 2))
+@register(
+    "broadcast_like",
+    rank=lambda a, r, n: [r[1] if len(r) > 1 else None],
+    back=lambda a, o, n: [o[0], o[0]],
+    bcast_ok=True,
+    arity=(2, 2),
+)
 def broadcast_like(ctx: Context, attrs: Attrs, ins: list[Value]) -> list[Value]:
     x, like = ins
     ctx.require_no_bcast(like, "the shape source")
@@ -664,5 +682,3 @@ def zeros_like(ctx: Context, attrs: Attrs, ins: list[Value]) -> list[Value]:
 @register("ones_like", bcast_ok=True)
 def ones_like(ctx: Context, attrs: Attrs, ins: list[Value]) -> list[Value]:
     return [_filled_like(ctx, ins[0], 1.0)]
-
-
