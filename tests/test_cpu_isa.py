@@ -15,7 +15,6 @@ import subprocess
 
 import numpy as np
 import pytest
-
 from test_plugin_kernel import LIB, _model, _session
 
 pytestmark = pytest.mark.skipif(LIB is None, reason="custom-op library not found")
@@ -84,7 +83,9 @@ def test_only_dispatched_code_uses_avx():
     """ymm registers only in the AVX2/AVX-512/F16C units, zmm (and xmm16-31, EVEX only) only in the AVX-512
     unit: the linker merges inline functions across units, so an ISA-specific copy of a shared function would
     show up here (and could fault on an older CPU). Asserts the default build (ONNX_RNN_NATIVE=OFF)."""
-    text = subprocess.run(["objdump", "-d", "-C", "--no-show-raw-insn", LIB], capture_output=True, text=True).stdout
+    text = subprocess.run(
+        ["objdump", "-d", "-C", "--no-show-raw-insn", LIB], check=True, capture_output=True, text=True
+    ).stdout
     assert "onnx_rnn::avx2::" in text and "onnx_rnn::avx512::" in text
     ymm = _functions_using(text, re.compile(r"%ymm"))
     zmm = _functions_using(text, re.compile(r"%zmm|%xmm(1[6-9]|2[0-9]|3[01])\b|%k[1-7]\b"))

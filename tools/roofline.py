@@ -21,16 +21,16 @@ import os
 import statistics
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from onnx_rnn.bench import WORKLOADS, Workload, _inputs, _ort_runner, _torch_module  # noqa: E402
-from onnx_rnn.runtime import library_path  # noqa: E402
+from onnx_rnn.bench import WORKLOADS, Workload, _inputs, _ort_runner, _torch_module
+from onnx_rnn.runtime import library_path
 
 
 def gemm_flops(w: Workload) -> float:
@@ -55,7 +55,7 @@ def fma_peak_gflops(path: str, seconds: float = 0.3) -> float:
 
 
 def torch_runner(w: Workload, params: np.ndarray, threads: int) -> Callable[[], None]:
-    import torch  # noqa: PLC0415
+    import torch
 
     torch.set_num_threads(threads)
     module = _torch_module(w, params)
