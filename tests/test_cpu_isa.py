@@ -93,3 +93,11 @@ def test_only_dispatched_code_uses_avx():
     assert sorted(f for f in ymm if not avx_ok.search(f)) == []
     assert sorted(f for f in zmm if "onnx_rnn::avx512::" not in f) == []
     assert any("onnx_rnn::avx512::" in f for f in zmm)  # the AVX-512 kernel really is AVX-512 code
+
+
+def test_runtime_names_the_path(monkeypatch):
+    from onnx_rnn.runtime import cpu_kernel_path
+
+    monkeypatch.setenv("ONNX_RNN_CUSTOM_OPS_LIBRARY", LIB)
+    monkeypatch.setenv("ONNX_RNN_CPU_ISA", "baseline")
+    assert cpu_kernel_path() == f"baseline (this CPU: {_query('OnnxRnnCpuKernelPaths')})"
