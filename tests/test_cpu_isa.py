@@ -86,6 +86,8 @@ def test_only_dispatched_code_uses_avx():
     text = subprocess.run(
         ["objdump", "-d", "-C", "--no-show-raw-insn", LIB], check=True, capture_output=True, text=True
     ).stdout
+    if "onnx_rnn::" not in text:
+        pytest.skip("the library is stripped (pip install strips it; the development and sanitizer builds are not)")
     assert "onnx_rnn::avx2::" in text and "onnx_rnn::avx512::" in text
     ymm = _functions_using(text, re.compile(r"%ymm"))
     zmm = _functions_using(text, re.compile(r"%zmm|%xmm(1[6-9]|2[0-9]|3[01])\b|%k[1-7]\b"))
