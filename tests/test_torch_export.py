@@ -13,9 +13,9 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from torch_cases import Config, export_config, matrix, max_error, sessions  # noqa: E402
+from torch_cases import Config, export_config, matrix, max_error, sessions
 
-from onnx_rnn.runtime import plugin_available  # noqa: E402
+from onnx_rnn.runtime import plugin_available
 
 
 @pytest.mark.parametrize("config", matrix(), ids=Config.id)
@@ -44,14 +44,14 @@ def test_plugin_only_form_matches_pytorch() -> None:
 
 
 def _domains(data: bytes) -> set[str]:
-    import onnx  # noqa: PLC0415
+    import onnx
 
     model = onnx.load_from_string(data)
     return {n.domain for n in model.graph.node} | {o.domain for o in model.opset_import}
 
 
 def _functions(data: bytes) -> int:
-    import onnx  # noqa: PLC0415
+    import onnx
 
     return len(onnx.load_from_string(data).functions)
 

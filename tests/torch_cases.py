@@ -50,14 +50,14 @@ class Config:
 
     def module(self, seed: int = 0) -> torch.nn.Module:
         torch.manual_seed(seed)
-        kwargs = dict(
-            input_size=I,
-            hidden_size=H,
-            num_layers=self.layers,
-            bidirectional=self.bidirectional,
-            batch_first=self.batch_first,
-            bias=self.bias,
-        )
+        kwargs = {
+            "input_size": I,
+            "hidden_size": H,
+            "num_layers": self.layers,
+            "bidirectional": self.bidirectional,
+            "batch_first": self.batch_first,
+            "bias": self.bias,
+        }
         if self.lstm:
             module = torch.nn.LSTM(proj_size=P if self.mode == "lstmp" else 0, **kwargs)
         elif self.mode == "gru":

@@ -15,9 +15,10 @@ import io
 import os
 import threading
 import warnings
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any, Mapping, Sequence
+from typing import IO, Any
 
 import onnx
 
@@ -114,7 +115,7 @@ def export(
     every sequence length and batch size. ``portable``/``plugin_only`` choose how LSTM layers with projection
     are written (export_rnn's options).
     """
-    import torch  # noqa: PLC0415 (optional dependency)
+    import torch
 
     if isinstance(model, (torch.jit.ScriptModule, torch.jit.ScriptFunction)):
         raise OnnxRnnError("onnx_rnn.torch.export takes an eager nn.Module (it is traced), not a TorchScript module")
@@ -304,7 +305,7 @@ class _stand_ins:
 
 
 def _make_stand_in(module: Any, key: int) -> Any:
-    import torch  # noqa: PLC0415
+    import torch
 
     class RNNStandIn(torch.nn.Module):
         """Calls the placeholder function in the original module's calling convention."""
@@ -334,7 +335,7 @@ def _make_stand_in(module: Any, key: int) -> Any:
 
 
 def is_lstm(module: Any) -> bool:
-    import torch  # noqa: PLC0415
+    import torch
 
     return isinstance(module, torch.nn.LSTM)
 
@@ -351,7 +352,7 @@ def _placeholder() -> Any:
 
 
 def _make_placeholder() -> Any:
-    import torch  # noqa: PLC0415
+    import torch
 
     class RNNPlaceholder(torch.autograd.Function):
         @staticmethod
@@ -396,20 +397,20 @@ class _tracing_paused:
     """Run the real module inside the placeholder's forward without the tracer recording its ops."""
 
     def __enter__(self) -> None:
-        import torch  # noqa: PLC0415
+        import torch
 
         self.state = torch._C._get_tracing_state()
         torch._C._set_tracing_state(None)
 
     def __exit__(self, *exc: object) -> None:
-        import torch  # noqa: PLC0415
+        import torch
 
         torch._C._set_tracing_state(self.state)
 
 
 def _Root(module: Any) -> Any:
     """A container around a bare RNN module, so the module itself can be swapped."""
-    import torch  # noqa: PLC0415
+    import torch
 
     class Root(torch.nn.Module):
         def __init__(self) -> None:
