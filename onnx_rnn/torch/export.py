@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import IO, Any
 
 import onnx
+import onnx.numpy_helper
 
 from ..errors import OnnxRnnError
 from ..export.builder import DEFAULT_OPSET, MIN_OPSET, GraphBuilder
@@ -176,9 +177,12 @@ def splice_rnns(model: onnx.ModelProto, rnns: Mapping[int, TorchRNN], backend: s
         _emit_placeholder(builder, node, rnns, backend)
         nodes.extend(builder.nodes[start:])
     emitted = builder.to_model("rnns")
+    initializers, renamed = _deduplicate(emitted.graph.initializer)
     del graph.node[:]
     graph.node.extend(nodes)
-    graph.initializer.extend(emitted.graph.initializer)
+    if renamed:
+        _rename_inputs(graph, renamed)
+    graph.initializer.extend(initializers)
     model.functions.extend(emitted.functions)
     kept = [o for o in model.opset_import if o.domain != PLACEHOLDER_DOMAIN]
     known = {o.domain for o in kept}
@@ -193,6 +197,36 @@ def splice_rnns(model: onnx.ModelProto, rnns: Mapping[int, TorchRNN], backend: s
     except (onnx.checker.ValidationError, onnx.shape_inference.InferenceError) as error:
         raise OnnxRnnError(f"the exported model fails ONNX's checker: {' '.join(str(error).split())[:500]}") from error
     return model
+
+
+def _deduplicate(tensors: Sequence[onnx.TensorProto]) -> tuple[list[onnx.TensorProto], dict[str, str]]:
+    """One initializer per distinct weight: a module called several times (a loop, two inputs) is emitted once
+    per call, each call with its own copy of the same weights."""
+    kept: dict[tuple[int, tuple[int, ...], bytes], str] = {}
+    unique, renamed = [], {}
+    for tensor in tensors:
+        key = (tensor.data_type, tuple(tensor.dims), _payload(tensor))
+        if key in kept:
+            renamed[tensor.name] = kept[key]
+        else:
+            kept[key] = tensor.name
+            unique.append(tensor)
+    return unique, renamed
+
+
+def _payload(tensor: onnx.TensorProto) -> bytes:
+    return tensor.raw_data if tensor.HasField("raw_data") else onnx.numpy_helper.to_array(tensor).tobytes()
+
+
+def _rename_inputs(graph: onnx.GraphProto, renamed: Mapping[str, str]) -> None:
+    """Point every node input (subgraphs included: Scan bodies read outer weights) at the kept initializer."""
+    for node in graph.node:
+        for k, name in enumerate(node.input):
+            if name in renamed:
+                node.input[k] = renamed[name]
+        for attr in node.attribute:
+            for sub in (*([attr.g] if attr.HasField("g") else []), *attr.graphs):
+                _rename_inputs(sub, renamed)
 
 
 def _emit_placeholder(builder: GraphBuilder, node: onnx.NodeProto, rnns: Mapping[int, TorchRNN], backend: str) -> None:
