@@ -31,7 +31,7 @@ def bench_torch_lstmp(threads: int, repeat: int, provider: str = "cpu") -> list[
     if provider != "cpu":
         return [Result(name, "onnx-rnn", None, "CPU only") for name in NAMES]
     torch.set_num_threads(threads)
-    encoder = _encoder(torch)
+    encoder = _encoder()
     session = _session(_export(torch, encoder), threads)
     results = []
     for name, streaming in zip(NAMES, (False, True)):
@@ -58,7 +58,9 @@ def describe() -> str:
     )
 
 
-def _encoder(torch: Any) -> Any:
+def _encoder() -> Any:
+    import torch
+
     torch.manual_seed(0)
 
     class Encoder(torch.nn.Module):

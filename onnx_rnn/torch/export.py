@@ -99,7 +99,7 @@ def export_rnn_module(
 def export(
     model: Any,
     args: Any,
-    f: str | os.PathLike | IO[bytes],
+    f: str | os.PathLike[str] | IO[bytes],
     *,
     input_names: Sequence[str] | None = None,
     output_names: Sequence[str] | None = None,
@@ -134,7 +134,7 @@ def export(
             torch.onnx.export(
                 root,
                 args if isinstance(args, tuple) else (args,),
-                buffer,
+                buffer,  # type: ignore[arg-type]  # it takes file objects too
                 dynamo=False,
                 input_names=list(input_names) if input_names is not None else None,
                 output_names=list(output_names) if output_names is not None else None,
@@ -215,7 +215,8 @@ def _deduplicate(tensors: Sequence[onnx.TensorProto]) -> tuple[list[onnx.TensorP
 
 
 def _payload(tensor: onnx.TensorProto) -> bytes:
-    return tensor.raw_data if tensor.HasField("raw_data") else onnx.numpy_helper.to_array(tensor).tobytes()
+    data = tensor.raw_data if tensor.HasField("raw_data") else onnx.numpy_helper.to_array(tensor).tobytes()
+    return bytes(data)
 
 
 def _rename_inputs(graph: onnx.GraphProto, renamed: Mapping[str, str]) -> None:
@@ -285,7 +286,7 @@ def _used_names(graph: onnx.GraphProto) -> set[str]:
     return used
 
 
-def _write(model: onnx.ModelProto, f: str | os.PathLike | IO[bytes]) -> None:
+def _write(model: onnx.ModelProto, f: str | os.PathLike[str] | IO[bytes]) -> None:
     if isinstance(f, (str, os.PathLike)):
         save_model(model, Path(f))
         return
@@ -434,12 +435,12 @@ class _tracing_paused:
         import torch
 
         self.state = torch._C._get_tracing_state()
-        torch._C._set_tracing_state(None)
+        torch._C._set_tracing_state(None)  # type: ignore[attr-defined]
 
     def __exit__(self, *exc: object) -> None:
         import torch
 
-        torch._C._set_tracing_state(self.state)
+        torch._C._set_tracing_state(self.state)  # type: ignore[attr-defined]
 
 
 def _Root(module: Any) -> Any:
