@@ -242,3 +242,26 @@ def test_bad_options_are_refused(tmp_path):
         ort_torch.export(lstm, (torch.randn(5, 2, 3),), tmp_path / "missing" / "m.onnx")
     with pytest.raises(OnnxRnnError, match="nn.LSTM, nn.GRU or nn.RNN"):
         ort_torch.export_rnn_module(torch.nn.Linear(2, 2))
+
+
+class ReadsModuleAttributes(torch.nn.Module):
+    """A forward that builds its initial state from the RNN's attributes, as much real code does."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rnn = torch.nn.RNN(4, 5, num_layers=2, nonlinearity="relu", batch_first=True)
+
+    def forward(self, x):
+        h0 = 0.1 * torch.ones(self.rnn.num_layers, x.shape[0], self.rnn.hidden_size)
+        return self.rnn(x, h0)[0]
+
+
+def test_forward_reading_module_attributes():
+    torch.manual_seed(6)
+    model = ReadsModuleAttributes().eval()
+    data = export_bytes(model, (torch.randn(2, 3, 4),), input_names=["x"], dynamic_axes={"x": {0: "N", 1: "T"}})
+    session = sessions(data)["plain"]
+    for N, T in ((2, 3), (5, 8)):
+        x = torch.randn(N, T, 4)
+        with torch.no_grad():
+            assert_close(session.run(None, {"x": x.numpy()}), [model(x)])

@@ -343,28 +343,34 @@ def _make_stand_in(module: Any, key: int) -> Any:
     import torch
 
     class RNNStandIn(torch.nn.Module):
-        """Calls the placeholder function in the original module's calling convention."""
+        """Calls the placeholder function in the original module's calling convention. Other attributes
+        (``hidden_size``, ``num_layers``, ... that a model's forward may read) are the original module's."""
 
         def __init__(self) -> None:
             super().__init__()
-            self.key = key
-            self.lstm = is_lstm(module)
-            self.batch_first = bool(module.batch_first)
+            self.stand_in_key = key
+            self.stand_in_lstm = is_lstm(module)
+
+        def __getattr__(self, name: str) -> Any:
+            try:
+                return super().__getattr__(name)
+            except AttributeError:
+                return getattr(module, name)
 
         def forward(self, input: Any, hx: Any = None) -> Any:
             if isinstance(input, torch.nn.utils.rnn.PackedSequence):
                 raise OnnxRnnError(
                     "PackedSequence inputs are not supported by onnx_rnn.torch.export; pass padded tensors"
                 )
-            h0, c0 = (hx if self.lstm else (hx, None)) if hx is not None else (None, None)
+            h0, c0 = (hx if self.stand_in_lstm else (hx, None)) if hx is not None else (None, None)
             unbatched = input.dim() == 2
             if unbatched:  # PyTorch's unbatched form: (T, I) and states (L*D, R)
-                input = input.unsqueeze(0 if self.batch_first else 1)
+                input = input.unsqueeze(0 if module.batch_first else 1)
                 h0, c0 = (None if s is None else s.unsqueeze(1) for s in (h0, c0))
-            outs = _placeholder().apply(self.key, input, h0, c0)
+            outs = _placeholder().apply(self.stand_in_key, input, h0, c0)
             if unbatched:
-                outs = (outs[0].squeeze(0 if self.batch_first else 1), *(s.squeeze(1) for s in outs[1:]))
-            return (outs[0], (outs[1], outs[2])) if self.lstm else (outs[0], outs[1])
+                outs = (outs[0].squeeze(0 if module.batch_first else 1), *(s.squeeze(1) for s in outs[1:]))
+            return (outs[0], (outs[1], outs[2])) if self.stand_in_lstm else (outs[0], outs[1])
 
     return RNNStandIn()
 
