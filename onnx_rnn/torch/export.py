@@ -11,6 +11,7 @@ on error, so the user's model is left as it was.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import os
 import threading
@@ -215,8 +216,9 @@ def _deduplicate(tensors: Sequence[onnx.TensorProto]) -> tuple[list[onnx.TensorP
 
 
 def _payload(tensor: onnx.TensorProto) -> bytes:
+    """A digest of the tensor's bytes (keeping digests, not copies, of every weight)."""
     data = tensor.raw_data if tensor.HasField("raw_data") else onnx.numpy_helper.to_array(tensor).tobytes()
-    return bytes(data)
+    return hashlib.sha256(data).digest()
 
 
 def _rename_inputs(graph: onnx.GraphProto, renamed: Mapping[str, str]) -> None:
