@@ -153,11 +153,14 @@ def export_config(config: Config, **options: object) -> tuple[torch.nn.Module, b
     return model, buffer.getvalue()
 
 
-def sessions(model_bytes: bytes, *, plain: bool = True, plugin: bool = True) -> dict[str, ort.InferenceSession]:
+def sessions(
+    model_bytes: bytes, *, plain: bool = True, plugin: bool = True, float16: bool = False
+) -> dict[str, ort.InferenceSession]:
     """A plain onnxruntime session (the fallback runs) and one with the plugin registered (when built)."""
     found = {}
     if plain:
-        found["plain"] = ort.InferenceSession(model_bytes, plain_options(), providers=["CPUExecutionProvider"])
+        options = plain_options() if float16 else ort.SessionOptions()
+        found["plain"] = ort.InferenceSession(model_bytes, options, providers=["CPUExecutionProvider"])
     if plugin and plugin_available():
         found["plugin"] = onnx_rnn.InferenceSession(model_bytes)
     return found
