@@ -86,7 +86,7 @@ def sampled_configs() -> list[Config]:
                         layers=1 + (m + 2 * d + k) % 3,
                         bidirectional=bool(s % 2),
                         batch_first=bool((m + k) % 2),
-                        bias=bool((d + k + 1) % 2) or mode == "lstmp",
+                        bias=bool((d + k + 1) % 2),
                         initial_state=bool((s // 2 + k) % 2),
                         dtype=dtype,
                     )
