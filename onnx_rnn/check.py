@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .errors import OnnxRnnError
+from .providers import provider_names
 from .session import run_model
 
 DEFAULT_TOLERANCE = {np.dtype(np.float16): 1e-2, np.dtype(np.float32): 1e-5, np.dtype(np.float64): 1e-5}
@@ -92,8 +93,6 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from .cli_commands import provider_names  # noqa: PLC0415
-
     results = check_model(
         args.model, args.golden, rtol=args.rtol, atol=args.atol, providers=provider_names(args.provider)
     )

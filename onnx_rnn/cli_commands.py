@@ -10,8 +10,7 @@ import numpy as np
 
 from .errors import OnnxRnnError
 from .files import load_array, load_attrs, save_model
-
-PROVIDERS = {"cpu": "CPUExecutionProvider", "cuda": "CUDAExecutionProvider"}
+from .providers import PROVIDERS, provider_names
 
 
 # ---------------------------------------------------------------- convert
@@ -160,10 +159,6 @@ def run_run(args: argparse.Namespace) -> int:
         np.save(out_dir / f"{_file_stem(name)}.npy", value)
         print(f"{name}: shape {tuple(value.shape)} {value.dtype} -> {out_dir / (_file_stem(name) + '.npy')}")
     return 0
-
-
-def provider_names(choices: list[str] | None) -> list[str] | None:
-    return None if not choices else [PROVIDERS[c] for c in choices]
 
 
 def _parse_input(item: str) -> tuple[str, np.ndarray]:
