@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import os
 import warnings
+from collections.abc import Sequence
 from importlib import metadata
 from pathlib import Path
-from typing import Sequence
 
 import onnx
 
@@ -64,7 +64,7 @@ def needs_plugin(model: onnx.ModelProto) -> bool:
     return any(n.domain == CUSTOM_DOMAIN and (n.domain, n.op_type) not in local for n in model.graph.node)
 
 
-def InferenceSession(  # noqa: N802 (mirrors onnxruntime.InferenceSession)
+def InferenceSession(  # named like onnxruntime.InferenceSession, which it mirrors
     model_or_path: onnx.ModelProto | bytes | str | os.PathLike,
     sess_options=None,
     providers: Sequence[str] | None = None,

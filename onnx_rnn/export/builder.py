@@ -6,7 +6,8 @@ through one builder, so names stay unique and opset imports are collected in one
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import onnx

@@ -19,7 +19,8 @@ with the custom op's inputs instead of initializers.
 
 from __future__ import annotations
 
-from typing import NamedTuple, Sequence
+from collections.abc import Sequence
+from typing import NamedTuple
 
 import numpy as np
 import onnx

@@ -6,7 +6,8 @@ ONNX's (T, D, N, R) layer output into MXNet's (T, N, D*R), and concatenates the 
 
 from __future__ import annotations
 
-from typing import Callable, NamedTuple
+from collections.abc import Callable
+from typing import NamedTuple
 
 import numpy as np
 

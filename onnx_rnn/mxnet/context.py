@@ -12,8 +12,8 @@ other consumers expand it against a reference tensor (``Context.expand_like``).
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Iterable, Sequence, Union
 
 import numpy as np
 
@@ -25,7 +25,7 @@ from .symbol import Node
 class SymDim:
     """An unknown dimension of a graph input; unified with others where the graph proves them equal."""
 
-    __slots__ = ("input", "axis")
+    __slots__ = ("axis", "input")
 
     def __init__(self, input: str, axis: int) -> None:
         self.input = input
@@ -35,7 +35,7 @@ class SymDim:
         return f"{self.input}[{self.axis}]"
 
 
-DimT = Union[int, SymDim, None]
+DimT = int | SymDim | None
 
 
 @dataclass(eq=False)
@@ -127,7 +127,7 @@ class Context:
     def i64(self, values: Sequence[int] | int) -> str:
         return self.b.constant_i64(values, "const_i64")
 
-    def scalar(self, number: float | int | bool, dtype: np.dtype) -> str:
+    def scalar(self, number: float | bool, dtype: np.dtype) -> str:
         """A 0-d initializer of ``dtype``; equal scalars share one tensor."""
         dtype = np.dtype(dtype)
         array = np.array(number).astype(dtype)

@@ -8,11 +8,12 @@ dimensions unless fixed) and the heads as outputs.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Mapping, Sequence
 
 import numpy as np
 import onnx
@@ -330,10 +331,8 @@ class Converter:
                 elif shape is not None:
                     ranks[(node.index, 0)] = len(shape)
                 elif node.attrs.get("__shape__"):
-                    try:
+                    with contextlib.suppress(OnnxRnnError):
                         ranks[(node.index, 0)] = len(Attrs(node).ints("__shape__"))
-                    except OnnxRnnError:
-                        pass
         ops = [n for n in nodes if not n.is_variable]
         self._propagate_ranks(ops, ranks, weak=False)
         if weak and self._propagate_ranks(ops, ranks, weak=True):  # guesses only where nothing else decided

@@ -272,10 +272,7 @@ _DTYPE_NAMES = [n for n in DTYPE_FLAGS.values() if n != "bfloat16"]
 
 def parse_dtype(text: str, fail) -> np.dtype:
     text = text.strip()
-    if text.lstrip("-").isdigit():
-        name = DTYPE_FLAGS.get(int(text))
-    else:
-        name = text
+    name = DTYPE_FLAGS.get(int(text)) if text.lstrip("-").isdigit() else text
     if name == "bfloat16" or name not in _DTYPE_NAMES:
         raise fail()
     return np.dtype(name)

@@ -8,8 +8,8 @@ of graph inputs that have no ``__shape__`` hint (Gluon's exported ``data``).
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Callable, Sequence
 
 from ..context import Context, Value
 from ..symbol import Attrs

@@ -4,7 +4,7 @@ clip, where, casts, identities, softmax family and reductions."""
 from __future__ import annotations
 
 import math
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 

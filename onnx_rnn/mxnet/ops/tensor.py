@@ -5,7 +5,7 @@ one_hot, and the creation ops _zeros/_ones/_full/zeros_like/ones_like."""
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 from onnx import numpy_helper
