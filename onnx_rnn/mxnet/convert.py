@@ -203,9 +203,9 @@ class Converter:
                 continue
             prefix, attrs = var.name[: -len("parameters")], Attrs(node)
             try:
-                gates = FUSED_GATES.get(attrs.str("mode", ""))
-                layers = attrs.int("num_layers", 1)
-                directions = ["l", "r"][: 2 if attrs.bool("bidirectional") else 1]
+                gates = FUSED_GATES.get(attrs.text("mode", ""))
+                layers = attrs.integer("num_layers", 1)
+                directions = ["l", "r"][: 2 if attrs.flag("bidirectional") else 1]
             except OnnxRnnError:
                 continue  # the RNN's translation reports its attributes
             if gates is None or not 0 < layers <= 1000:

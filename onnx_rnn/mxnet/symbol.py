@@ -198,14 +198,14 @@ class Attrs:
         except (ValueError, SyntaxError, MemoryError, RecursionError):
             raise self.fail(key, expected) from None
 
-    def str(self, key: str, default: Any = _NONE) -> Any:
+    def text(self, key: str, default: Any = _NONE) -> Any:
         if key not in self.raw:
             if default is _NONE:
                 raise self.fail(key, "a value (the attribute is missing)")
             return default
         return self.raw[key].strip()
 
-    def bool(self, key: str, default: bool = False) -> bool:
+    def flag(self, key: str, default: bool = False) -> bool:
         if key not in self.raw:
             return default
         value = self._literal(key, "True or False")
@@ -215,7 +215,7 @@ class Attrs:
             return bool(value)
         raise self.fail(key, "True or False")
 
-    def int(self, key: str, default: Any = _NONE) -> Any:
+    def integer(self, key: str, default: Any = _NONE) -> Any:
         if not self.has(key):
             if default is _NONE:
                 raise self.fail(key, "an integer")
@@ -227,7 +227,7 @@ class Attrs:
             raise self.fail(key, "an integer")
         return value
 
-    def float(self, key: str, default: Any = _NONE) -> Any:
+    def number(self, key: str, default: Any = _NONE) -> Any:
         if not self.has(key):
             if default is _NONE:
                 raise self.fail(key, "a number")

@@ -18,7 +18,7 @@ def embedding(ctx: Context, attrs: Attrs, ins: list[Value]) -> list[Value]:
         raise ctx.fail(f"expected 2 inputs (data, weight), got {len(ins)}")
     data, weight = ins
     ctx.require_no_bcast(data)
-    input_dim, output_dim = attrs.int("input_dim"), attrs.int("output_dim")
+    input_dim, output_dim = attrs.integer("input_dim"), attrs.integer("output_dim")
     if weight.shape is not None and tuple(weight.shape) != (input_dim, output_dim) and weight.static_shape():
         raise ctx.fail(
             f"weight has shape {show_shape(weight)}; expected ({input_dim}, {output_dim}) from input_dim and output_dim"
@@ -30,11 +30,11 @@ def embedding(ctx: Context, attrs: Attrs, ins: list[Value]) -> list[Value]:
 
 
 def _fc_rank(attrs: Attrs, ranks, n_out):
-    return [2 if attrs.bool("flatten", True) else ranks[0]]
+    return [2 if attrs.flag("flatten", True) else ranks[0]]
 
 
 def _fc_back(attrs: Attrs, out, n_in):
-    first = None if attrs.bool("flatten", True) else out[0]
+    first = None if attrs.flag("flatten", True) else out[0]
     return [first, 2, 1][:n_in]
 
 
@@ -42,9 +42,9 @@ def _fc_back(attrs: Attrs, out, n_in):
     "FullyConnected", rank=_fc_rank, back=_fc_back, bcast_ok=True, arity=(2, 3), weak_back=lambda a, o, n: [2, 2, 1][:n]
 )
 def fully_connected(ctx: Context, attrs: Attrs, ins: list[Value]) -> list[Value]:
-    num_hidden = attrs.int("num_hidden")
-    no_bias = attrs.bool("no_bias")
-    flatten = attrs.bool("flatten", True)
+    num_hidden = attrs.integer("num_hidden")
+    no_bias = attrs.flag("no_bias")
+    flatten = attrs.flag("flatten", True)
     if len(ins) != (2 if no_bias else 3):
         raise ctx.fail(
             f"expected {2 if no_bias else 3} inputs (data, weight{'' if no_bias else ', bias'}), got {len(ins)}"
@@ -114,7 +114,7 @@ def _broadcast_param(ctx: Context, v: Value, axis: int, rank: int, dtype: np.dty
 @register(
     "BatchNorm",
     back=first_back,
-    n_out=lambda a: 3 if a.bool("output_mean_var") else 1,
+    n_out=lambda a: 3 if a.flag("output_mean_var") else 1,
     arity=(5, 5),
     out_names=lambda a: ["output", "mean", "var"],
 )
@@ -125,13 +125,13 @@ def batch_norm(ctx: Context, attrs: Attrs, ins: list[Value]) -> list[Value]:
     x, gamma, beta, mean, var = ins
     ctx.require_no_bcast(x)
     rank = ctx.require_rank(x)
-    axis = norm_axis(ctx, attrs.int("axis", 1), rank)
-    eps = attrs.float("eps", 1e-3)
+    axis = norm_axis(ctx, attrs.integer("axis", 1), rank)
+    eps = attrs.number("eps", 1e-3)
     dtype = x.dtype
     if all(v.const is not None for v in (gamma, beta, mean, var)):
         g = (
             np.ones_like(gamma.const, dtype=np.float64)
-            if attrs.bool("fix_gamma", True)
+            if attrs.flag("fix_gamma", True)
             else gamma.const.astype(np.float64)
         )
         scale = g / np.sqrt(var.const.astype(np.float64) + eps)
@@ -145,11 +145,11 @@ def batch_norm(ctx: Context, attrs: Attrs, ins: list[Value]) -> list[Value]:
         norm = ctx.emit(
             "Div", [ctx.emit("Sub", [ctx.t(x), m]), ctx.emit("Sqrt", [ctx.emit("Add", [v, ctx.scalar(eps, dtype)])])]
         )
-        if not attrs.bool("fix_gamma", True):
+        if not attrs.flag("fix_gamma", True):
             norm = ctx.emit("Mul", [norm, _broadcast_param(ctx, gamma, axis, rank, dtype)])
         out = ctx.emit("Add", [norm, _broadcast_param(ctx, beta, axis, rank, dtype)])
     outs = [ctx.value(out, dtype, x.shape)]
-    if attrs.bool("output_mean_var"):
+    if attrs.flag("output_mean_var"):
         outs += [mean, var]
     return outs
 
@@ -157,7 +157,7 @@ def batch_norm(ctx: Context, attrs: Attrs, ins: list[Value]) -> list[Value]:
 @register(
     "LayerNorm",
     back=first_back,
-    n_out=lambda a: 3 if a.bool("output_mean_var") else 1,
+    n_out=lambda a: 3 if a.flag("output_mean_var") else 1,
     arity=(3, 3),
     out_names=lambda a: ["output", "mean", "std"],
 )
@@ -167,8 +167,8 @@ def layer_norm(ctx: Context, attrs: Attrs, ins: list[Value]) -> list[Value]:
     x, gamma, beta = ins
     ctx.require_no_bcast(x)
     rank = ctx.require_rank(x)
-    axis = norm_axis(ctx, attrs.int("axis", -1), rank)
-    eps = attrs.float("eps", 1e-5)
+    axis = norm_axis(ctx, attrs.integer("axis", -1), rank)
+    eps = attrs.number("eps", 1e-5)
     dtype = x.dtype
     mean = ctx.reduce("ReduceMean", ctx.t(x), [axis], True)
     centred = ctx.emit("Sub", [ctx.t(x), mean])
@@ -178,7 +178,7 @@ def layer_norm(ctx: Context, attrs: Attrs, ins: list[Value]) -> list[Value]:
     norm = ctx.emit("Mul", [norm, _broadcast_param(ctx, gamma, axis, rank, dtype)])
     out = ctx.emit("Add", [norm, _broadcast_param(ctx, beta, axis, rank, dtype)])
     outs = [ctx.value(out, dtype, x.shape)]
-    if attrs.bool("output_mean_var"):
+    if attrs.flag("output_mean_var"):
         stat_shape = None if x.shape is None else tuple(1 if i == axis else d for i, d in enumerate(x.shape))
         outs += [ctx.value(mean, dtype, stat_shape), ctx.value(std, dtype, stat_shape)]
     return outs
@@ -196,7 +196,7 @@ def dot(ctx: Context, attrs: Attrs, ins: list[Value]) -> list[Value]:
     ctx.require_no_bcast(a)
     ctx.require_no_bcast(b)
     ra, rb = ctx.require_rank(a, "the first input"), ctx.require_rank(b, "the second input")
-    ta, tb = attrs.bool("transpose_a"), attrs.bool("transpose_b")
+    ta, tb = attrs.flag("transpose_a"), attrs.flag("transpose_b")
     if rb != 2 or (ta and ra != 2):
         raise ctx.fail(
             f"dot of {ra}-D and {rb}-D inputs (transpose_a={ta}) is not supported; expected a 2-D "
@@ -220,7 +220,7 @@ def batch_dot(ctx: Context, attrs: Attrs, ins: list[Value]) -> list[Value]:
     ctx.require_no_bcast(a)
     ctx.require_no_bcast(b)
     tensors, shapes = [], []
-    for v, flag in ((a, attrs.bool("transpose_a")), (b, attrs.bool("transpose_b"))):
+    for v, flag in ((a, attrs.flag("transpose_a")), (b, attrs.flag("transpose_b"))):
         rank = ctx.require_rank(v)
         if rank != 3:
             raise ctx.fail(f"batch_dot needs 3-D inputs, got {show_shape(v)}")

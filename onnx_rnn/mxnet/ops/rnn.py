@@ -24,13 +24,13 @@ def _spec(ctx: Context, attrs: Attrs) -> RNNSpec:
 
 
 def _n_out(attrs: Attrs) -> int:
-    if not attrs.bool("state_outputs"):
+    if not attrs.flag("state_outputs"):
         return 1
-    return 3 if attrs.str("mode", "") == "lstm" else 2
+    return 3 if attrs.text("mode", "") == "lstm" else 2
 
 
 def _rnn_back(attrs: Attrs, out, n_in):
-    return [3, 1, 3, 3, 1][:n_in] if attrs.str("mode", "") == "lstm" else [3, 1, 3, 1][:n_in]
+    return [3, 1, 3, 3, 1][:n_in] if attrs.text("mode", "") == "lstm" else [3, 1, 3, 1][:n_in]
 
 
 @register(
@@ -145,7 +145,7 @@ def rnn(ctx: Context, attrs: Attrs, ins: list[Value]) -> list[Value]:
 @register("_rnn_param_concat", rank=lambda a, r, n: [1], back=lambda a, o, n: [None] * n, arity=(1, None))
 def rnn_param_concat(ctx: Context, attrs: Attrs, ins: list[Value]) -> list[Value]:
     """Gluon joins its per-layer weights (each reshaped to 1-D) into the operator's flat vector."""
-    dim = attrs.int("dim", 0)
+    dim = attrs.integer("dim", 0)
     if all(v.const is not None for v in ins):
         dim = norm_axis(ctx, dim, ins[0].rank, "dim")
         arrays = [v.const for v in ins]

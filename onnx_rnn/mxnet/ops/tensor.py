@@ -30,11 +30,11 @@ def _reshape_spec(ctx: Context, attrs: Attrs) -> tuple[list[int], bool]:
     spec = list(attrs.ints("shape", ()))
     if not spec and attrs.has("target_shape"):  # MXNet 0.x: 0 = infer, keep_highest keeps the first dim
         spec = [-1 if d == 0 else d for d in attrs.ints("target_shape")]
-        if attrs.bool("keep_highest") and spec:
+        if attrs.flag("keep_highest") and spec:
             spec[0] = 0
     if not spec:
         raise attrs.fail("shape", "a non-empty target shape")
-    return spec, attrs.bool("reverse")
+    return spec, attrs.flag("reverse")
 
 
 def _reshape_rank(attrs: Attrs, ranks, n_out):
@@ -197,8 +197,8 @@ def _permute(ctx: Context, x: Value, perm: list[int]) -> Value:
 def swap_axis(ctx: Context, attrs: Attrs, ins: list[Value]) -> list[Value]:
     x = ins[0]
     rank = ctx.require_rank(x)
-    a = norm_axis(ctx, attrs.int("dim1", 0), rank, "dim1")
-    b = norm_axis(ctx, attrs.int("dim2", 0), rank, "dim2")
+    a = norm_axis(ctx, attrs.integer("dim1", 0), rank, "dim1")
+    b = norm_axis(ctx, attrs.integer("dim2", 0), rank, "dim2")
     perm = list(range(rank))
     perm[a], perm[b] = perm[b], perm[a]
     return [x if a == b else _permute(ctx, x, perm)]
@@ -232,7 +232,7 @@ def transpose(ctx: Context, attrs: Attrs, ins: list[Value]) -> list[Value]:
 def expand_dims(ctx: Context, attrs: Attrs, ins: list[Value]) -> list[Value]:
     x = ins[0]
     rank = ctx.require_rank(x)
-    axis = norm_axis(ctx, attrs.int("axis"), rank, extra=1)
+    axis = norm_axis(ctx, attrs.integer("axis"), rank, extra=1)
     bcast = frozenset(a + (a >= axis) for a in x.bcast)
     if x.const is not None:
         return [const_value(np.expand_dims(x.const, axis), bcast)]
@@ -348,7 +348,7 @@ def concat_values(ctx: Context, values: list[Value], axis_attr: int) -> Value:
 def concat(ctx: Context, attrs: Attrs, ins: list[Value]) -> list[Value]:
     if len(ins) == 1:
         return [ins[0]]
-    return [concat_values(ctx, ins, attrs.int("dim", 1))]
+    return [concat_values(ctx, ins, attrs.integer("dim", 1))]
 
 
 @register(
@@ -362,7 +362,7 @@ def stack(ctx: Context, attrs: Attrs, ins: list[Value]) -> list[Value]:
     rank = next((v.rank for v in ins if v.rank is not None), None)
     if rank is None:
         raise ctx.fail("stack needs its inputs' number of dimensions; give the graph inputs' shapes")
-    axis = norm_axis(ctx, attrs.int("axis", 0), rank, extra=1)
+    axis = norm_axis(ctx, attrs.integer("axis", 0), rank, extra=1)
     expanded = []
     for v in ins:
         bcast = frozenset(a + (a >= axis) for a in v.bcast)
@@ -376,12 +376,12 @@ def stack(ctx: Context, attrs: Attrs, ins: list[Value]) -> list[Value]:
 
 def _split_rank(attrs: Attrs, ranks, n_out):
     r = ranks[0]
-    return [None if r is None else r - int(attrs.bool("squeeze_axis"))] * n_out
+    return [None if r is None else r - int(attrs.flag("squeeze_axis"))] * n_out
 
 
 def _split_back(attrs: Attrs, out, n_in):
     r = next((o for o in out if o is not None), None)
-    return [None if r is None else r + int(attrs.bool("squeeze_axis"))]
+    return [None if r is None else r + int(attrs.flag("squeeze_axis"))]
 
 
 def _finish_split(ctx: Context, x: Value, axis: int, parts: list[Value], squeeze_axis: bool) -> list[Value]:
@@ -399,21 +399,21 @@ def _finish_split(ctx: Context, x: Value, axis: int, parts: list[Value], squeeze
 
 
 @register(
-    "SliceChannel", "split", rank=_split_rank, back=_split_back, n_out=lambda a: a.int("num_outputs"), bcast_ok=True
+    "SliceChannel", "split", rank=_split_rank, back=_split_back, n_out=lambda a: a.integer("num_outputs"), bcast_ok=True
 )
 def slice_channel(ctx: Context, attrs: Attrs, ins: list[Value]) -> list[Value]:
     x = ins[0]
-    n = attrs.int("num_outputs")
+    n = attrs.integer("num_outputs")
     if n < 1:
         raise attrs.fail("num_outputs", "a positive integer")
     rank = ctx.require_rank(x)
-    axis = norm_axis(ctx, attrs.int("axis", 1), rank)
+    axis = norm_axis(ctx, attrs.integer("axis", 1), rank)
     if axis in x.bcast:
         ctx.require_no_bcast(x)
     size = x.shape[axis]  # type: ignore[index]
     if isinstance(size, int) and size % n:
         raise ctx.fail(f"cannot split axis {axis} of size {size} into {n} equal parts")
-    squeeze_axis = attrs.bool("squeeze_axis")
+    squeeze_axis = attrs.flag("squeeze_axis")
     if squeeze_axis and isinstance(size, int) and size != n:
         raise ctx.fail(f"squeeze_axis=True needs axis {axis} of size {n}, got {size}")
     if isinstance(size, SymDim) and squeeze_axis:
@@ -431,7 +431,7 @@ def slice_channel(ctx: Context, attrs: Attrs, ins: list[Value]) -> list[Value]:
 
 
 def _split_v2_count(attrs: Attrs) -> int:
-    sections = attrs.int("sections", 0)
+    sections = attrs.integer("sections", 0)
     return sections if sections > 0 else len(attrs.ints("indices"))
 
 
@@ -440,19 +440,19 @@ def split_v2(ctx: Context, attrs: Attrs, ins: list[Value]) -> list[Value]:
     x = ins[0]
     ctx.require_no_bcast(x)
     rank = ctx.require_rank(x)
-    axis = norm_axis(ctx, attrs.int("axis", 0), rank)
-    sections = attrs.int("sections", 0)
+    axis = norm_axis(ctx, attrs.integer("axis", 0), rank)
+    sections = attrs.integer("sections", 0)
     if sections > 0:
         attrs_like = Attrs.__new__(Attrs)
         attrs_like.node, attrs_like.raw = (
             attrs.node,
-            {"num_outputs": str(sections), "axis": str(axis), "squeeze_axis": str(attrs.bool("squeeze_axis"))},
+            {"num_outputs": str(sections), "axis": str(axis), "squeeze_axis": str(attrs.flag("squeeze_axis"))},
         )
         return slice_channel(ctx, attrs_like, [x])
     indices = list(attrs.ints("indices"))
     bounds = indices + [INT64_MAX]
     parts = [_slice(ctx, x, [axis], [bounds[k]], [bounds[k + 1]], [1]) for k in range(len(indices))]
-    return _finish_split(ctx, x, axis, parts, attrs.bool("squeeze_axis"))
+    return _finish_split(ctx, x, axis, parts, attrs.flag("squeeze_axis"))
 
 
 # ---------------------------------------------------------------- slicing and gathering
@@ -478,9 +478,9 @@ def _slice(ctx: Context, x: Value, axes: list[int], begins: list[int], ends: lis
 def slice_axis(ctx: Context, attrs: Attrs, ins: list[Value]) -> list[Value]:
     x = ins[0]
     ctx.require_no_bcast(x)
-    axis = norm_axis(ctx, attrs.int("axis"), x.rank)
-    begin = attrs.int("begin")
-    end = attrs.int("end", None)
+    axis = norm_axis(ctx, attrs.integer("axis"), x.rank)
+    begin = attrs.integer("begin")
+    end = attrs.integer("end", None)
     return [_slice(ctx, x, [axis], [begin], [INT64_MAX if end is None else end], [1])]
 
 
@@ -544,10 +544,10 @@ def take(ctx: Context, attrs: Attrs, ins: list[Value]) -> list[Value]:
     data, indices = ins
     ctx.require_no_bcast(data)
     ctx.require_no_bcast(indices)
-    mode = attrs.str("mode", "clip")
+    mode = attrs.text("mode", "clip")
     if mode not in ("clip", "wrap", "raise"):
         raise attrs.fail("mode", "clip, wrap or raise")
-    axis = norm_axis(ctx, attrs.int("axis", 0), data.rank)
+    axis = norm_axis(ctx, attrs.integer("axis", 0), data.rank)
     out = ctx.emit("Gather", [ctx.t(data), gather_indices(ctx, data, indices, axis, mode)], axis=axis)
     shape = None
     if data.shape is not None and indices.shape is not None:
@@ -559,9 +559,9 @@ def take(ctx: Context, attrs: Attrs, ins: list[Value]) -> list[Value]:
 def one_hot(ctx: Context, attrs: Attrs, ins: list[Value]) -> list[Value]:
     indices = ins[0]
     ctx.require_no_bcast(indices)
-    depth = attrs.int("depth")
+    depth = attrs.integer("depth")
     dtype = attrs.dtype("dtype", np.dtype(np.float32))
-    values = ctx.t(const_value(np.array([attrs.float("off_value", 0.0), attrs.float("on_value", 1.0)], dtype)))
+    values = ctx.t(const_value(np.array([attrs.number("off_value", 0.0), attrs.number("on_value", 1.0)], dtype)))
     idx = ctx.cast(ctx.t(indices), indices.dtype, np.dtype(np.int64))
     # MXNet gives all-off rows for negative indices; ONNX would count them from the end
     idx = ctx.emit("Where", [ctx.emit("Less", [idx, ctx.i64([0])]), ctx.i64([depth]), idx])
@@ -662,7 +662,7 @@ def ones(ctx: Context, attrs: Attrs, ins: list[Value]) -> list[Value]:
 
 @register("_full", "full", rank=_creation_rank, back=no_back, arity=(0, 0))
 def full(ctx: Context, attrs: Attrs, ins: list[Value]) -> list[Value]:
-    return [_filled(ctx, attrs, attrs.float("value"))]
+    return [_filled(ctx, attrs, attrs.number("value"))]
 
 
 def _filled_like(ctx: Context, x: Value, fill: float) -> Value:
