@@ -12,6 +12,8 @@ from collections.abc import Callable, Sequence
 from .errors import OnnxRnnError
 
 EXIT_ERROR = 2
+AddArguments = Callable[[argparse.ArgumentParser], None]  # a subcommand's arguments
+Handler = Callable[[argparse.Namespace], int]  # a subcommand: its exit status
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -46,7 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _commands() -> list[tuple[str, str, Callable, Callable]]:
+def _commands() -> list[tuple[str, str, AddArguments, Handler]]:
     from . import cli_commands as c  # noqa: PLC0415
 
     return [

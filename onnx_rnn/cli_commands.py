@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import platform
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -101,7 +102,7 @@ def run_convert(args: argparse.Namespace) -> int:
     return 0
 
 
-def _spec_attrs(args: argparse.Namespace) -> dict:
+def _spec_attrs(args: argparse.Namespace) -> dict[str, Any]:
     """Spec attributes from --attrs, overridden by explicit flags (flags win)."""
     attrs = load_attrs(args.attrs) if args.attrs else {}
     for name in _SPEC_FLAGS:
@@ -113,7 +114,7 @@ def _spec_attrs(args: argparse.Namespace) -> dict:
     return attrs
 
 
-def _backend_kwargs(args: argparse.Namespace) -> dict:
+def _backend_kwargs(args: argparse.Namespace) -> dict[str, bool]:
     kwargs = {}
     if args.portable:
         kwargs["portable"] = True
