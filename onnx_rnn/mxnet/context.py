@@ -12,8 +12,9 @@ other consumers expand it against a reference tensor (``Context.expand_like``).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -107,18 +108,20 @@ class Context:
             self.used_inputs[v.input] = v
         return v.tensor
 
-    def derived_const(self, v: Value, key: str, make) -> str:
+    def derived_const(self, v: Value, key: str, make: Callable[[np.ndarray], np.ndarray]) -> str:
         """An initializer computed from constant ``v`` (e.g. a transposed weight), made once per value: an
         unrolled cell uses the same weight at every step."""
+        if v.const is None:
+            raise OnnxRnnError(f"internal: {key} derived from a value that is not a constant")
         cache_key = (id(v), key)
         if cache_key not in self._derived:
             self._derived[cache_key] = self.b.initializer(np.ascontiguousarray(make(v.const)), self.hint(key))
         return self._derived[cache_key]
 
-    def emit(self, op_type: str, inputs: Sequence[str | None], n_outputs: int = 1, **attrs) -> str:
+    def emit(self, op_type: str, inputs: Sequence[str | None], n_outputs: int = 1, **attrs: Any) -> str:
         return self.b.node(op_type, list(inputs), n_outputs, **attrs)[0]
 
-    def emit_n(self, op_type: str, inputs: Sequence[str | None], n_outputs: int, **attrs) -> list[str]:
+    def emit_n(self, op_type: str, inputs: Sequence[str | None], n_outputs: int, **attrs: Any) -> list[str]:
         return self.b.node(op_type, list(inputs), n_outputs, **attrs)
 
     def value(self, tensor: str, dtype: np.dtype, shape: Sequence[DimT] | None, bcast: Iterable[int] = ()) -> Value:
@@ -151,8 +154,9 @@ class Context:
 
     def dim(self, v: Value, axis: int) -> str:
         """A 1-element int64 tensor holding dimension ``axis`` of ``v`` (a constant when static)."""
-        if v.shape is not None and isinstance(v.shape[axis], int) and axis not in v.bcast:
-            return self.i64([v.shape[axis]])
+        size = None if v.shape is None else v.shape[axis]
+        if isinstance(size, int) and axis not in v.bcast:
+            return self.i64([size])
         if v.rank is not None:
             axis %= v.rank
         stop = axis + 1 if axis != -1 else 2**62

@@ -22,7 +22,7 @@ from onnx import helper
 from ..errors import OnnxRnnError
 from ..export.builder import DEFAULT_OPSET, MIN_OPSET, GraphBuilder, np_to_onnx_dtype
 from ..export.model import layer_backend
-from .context import Context, SymDim, Value, const_value
+from .context import Context, DimT, SymDim, Value, const_value
 from .ndarray_file import load_params, split_arg_aux
 from .ops import OPS, OpDef, supported_ops
 from .symbol import Attrs, Node, Symbol, load_symbol, parse_dtype
@@ -262,32 +262,31 @@ class Converter:
 
     def _input_dtype(self, node: Node) -> np.dtype:
         if node.name in self.input_dtypes:
-            text = (
-                str(np.dtype(self.input_dtypes[node.name]))
-                if not isinstance(self.input_dtypes[node.name], str)
-                else self.input_dtypes[node.name]
-            )
+            given = self.input_dtypes[node.name]
+            text = given if isinstance(given, str) else str(np.dtype(given))
             return parse_dtype(text, lambda: OnnxRnnError(f"input dtype {text!r} for {node.name!r} is unknown"))
         if "__dtype__" in node.attrs:
-            return Attrs(node).dtype("__dtype__")
+            hinted: np.dtype = Attrs(node).dtype("__dtype__")
+            return hinted
         return self._default_float()
 
-    def _input_shape(self, node: Node, rank: int | None) -> tuple | None:
+    def _input_shape(self, node: Node, rank: int | None) -> tuple[DimT, ...] | None:
         given = self.input_shapes.get(node.name)
         if given is None and "__shape__" in node.attrs:
             hint = Attrs(node).ints("__shape__", ())
             given = [None if d in (0, -1) else d for d in hint] if hint else None
         if given is None:
             return None if rank is None else tuple(SymDim(node.name, i) for i in range(rank))
-        dims: list = []
+        dims: list[DimT] = []
         for i, d in enumerate(given):
             if d is None or isinstance(d, str) or (isinstance(d, int) and d < 0):
-                dims.append(SymDim(node.name, i))
+                unknown = SymDim(node.name, i)
+                dims.append(unknown)
                 if isinstance(d, str):  # the user's name: equal names are one dimension
                     if d in self._named_dims:
-                        self.ctx.unify(self._named_dims[d], dims[-1])
-                    self._named_dims.setdefault(d, dims[-1])
-                    self.ctx.set_role(dims[-1], d)
+                        self.ctx.unify(self._named_dims[d], unknown)
+                    self._named_dims.setdefault(d, unknown)
+                    self.ctx.set_role(unknown, d)
             elif isinstance(d, (int, np.integer)) and not isinstance(d, bool):
                 dims.append(int(d))
             else:
@@ -489,8 +488,8 @@ class Converter:
             shape = None if value.shape is None else self._dims(value.shape)
             b.inputs.append(helper.make_tensor_value_info(node.name, np_to_onnx_dtype(value.dtype), shape))
 
-    def _dims(self, shape: tuple) -> list:
-        out = []
+    def _dims(self, shape: tuple[DimT, ...]) -> list[int | str | None]:
+        out: list[int | str | None] = []
         for d in shape:
             size, root, role = self.ctx.resolve(d)
             if size is not None:

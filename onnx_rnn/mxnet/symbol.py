@@ -11,6 +11,7 @@ from __future__ import annotations
 import ast
 import json
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -248,7 +249,7 @@ class Attrs:
             value = (value,)
         if not isinstance(value, (tuple, list)):
             raise self.fail(key, "a tuple of integers")
-        out = []
+        out: list[int | None] = []
         for v in value:
             if v is None and allow_none:
                 out.append(None)
@@ -270,7 +271,7 @@ class Attrs:
 _DTYPE_NAMES = [n for n in DTYPE_FLAGS.values() if n != "bfloat16"]
 
 
-def parse_dtype(text: str, fail) -> np.dtype:
+def parse_dtype(text: str, fail: Callable[[], OnnxRnnError]) -> np.dtype:
     text = text.strip()
     name = DTYPE_FLAGS.get(int(text)) if text.lstrip("-").isdigit() else text
     if name == "bfloat16" or name not in _DTYPE_NAMES:
