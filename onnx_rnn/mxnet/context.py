@@ -56,7 +56,13 @@ class Value:
         """The shape when every dimension is a known int, else None."""
         if self.shape is None or not all(isinstance(d, int) for d in self.shape):
             return None
-        return tuple(self.shape)  # type: ignore[arg-type]
+        return tuple(self.shape)  # type: ignore[arg-type]  # every entry is an int: checked just above
+
+    def array(self) -> np.ndarray:
+        """The constant's array, for values known to be constant (``all_const``); an internal error otherwise."""
+        if self.const is None:
+            raise OnnxRnnError("internal: a translation read a non-constant value as a constant")
+        return self.const
 
 
 def const_value(array: np.ndarray, bcast: Iterable[int] = ()) -> Value:
@@ -229,6 +235,12 @@ class Context:
                 "give the graph inputs' shapes (--input-shape name=d0,d1,...)"
             )
         return v.rank
+
+    def require_shape(self, v: Value, what: str = "its input") -> tuple[DimT, ...]:
+        """``v``'s shape (entries may be symbolic or unknown); an error when even the rank is unknown."""
+        self.require_rank(v, what)
+        assert v.shape is not None  # the rank is known
+        return v.shape
 
     def require_no_bcast(self, v: Value, what: str = "input") -> None:
         if v.bcast:

@@ -9,9 +9,9 @@ from collections.abc import Callable
 import numpy as np
 
 from ...export.builder import np_to_onnx_dtype
-from ..context import Context, Value, const_value, is_float
+from ..context import Context, DimT, Value, const_value, is_float
 from ..symbol import Attrs
-from . import broadcast, first_back, no_back, register, same_back
+from . import Ranks, broadcast, first_back, no_back, register, same_back
 from .common import all_const, as_dtype, broadcast_shapes, common_dtype, norm_axis
 
 # ---------------------------------------------------------------- unary
@@ -52,7 +52,8 @@ def _rint(ctx: Context, t: str, dtype: np.dtype) -> str:
 
 def _rint_np(x: np.ndarray) -> np.ndarray:
     lower, upper = np.floor(x), np.ceil(x)
-    return np.where(x - lower <= upper - x, lower, upper)
+    nearer: np.ndarray = np.where(x - lower <= upper - x, lower, upper)
+    return nearer
 
 
 def _trunc(ctx: Context, t: str, dtype: np.dtype) -> str:
@@ -93,7 +94,8 @@ def _gelu(ctx: Context, t: str, dtype: np.dtype) -> str:
 
 
 def _sigmoid_np(x: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-x))
+    result: np.ndarray = 1.0 / (1.0 + np.exp(-x))
+    return result
 
 
 UNARY: dict[str, tuple[Emit, Callable[[np.ndarray], np.ndarray] | None]] = {
@@ -149,7 +151,7 @@ ACTIVATIONS: dict[str, tuple[Emit, Callable[[np.ndarray], np.ndarray] | None]] =
 }
 
 
-def _register_unary(name: str, emit: Emit, fold) -> None:
+def _register_unary(name: str, emit: Emit, fold: Callable[[np.ndarray], np.ndarray] | None) -> None:
     register(name, bcast_ok=True)(lambda ctx, attrs, ins: [_unary(ctx, ins[0], emit, fold)])
 
 
@@ -391,7 +393,7 @@ def binary(ctx: Context, key: str, a: Value, b: Value) -> Value:
     shape, bcast = broadcast_shapes(ctx, [a, b])
     if all_const([a, b]):
         with np.errstate(all="ignore"):
-            result = np.asarray(fold(a.const.astype(dtype), b.const.astype(dtype))).astype(dtype)
+            result = np.asarray(fold(a.array().astype(dtype), b.array().astype(dtype))).astype(dtype)
         return const_value(result, bcast)
     tensor = emit(ctx, as_dtype(ctx, a, dtype), as_dtype(ctx, b, dtype), dtype)
     return ctx.value(tensor, dtype, shape, bcast)
@@ -561,7 +563,7 @@ def _reduce_axes(ctx: Context, attrs: Attrs, x: Value) -> list[int] | None:
     return sorted({norm_axis(ctx, a, x.rank) for a in axes})
 
 
-def _reduce_rank(attrs: Attrs, ranks, n_out):
+def _reduce_rank(attrs: Attrs, ranks: Ranks, n_out: int) -> Ranks:
     r = ranks[0]
     if r is None or attrs.flag("keepdims"):
         return [r]
@@ -571,7 +573,7 @@ def _reduce_rank(attrs: Attrs, ranks, n_out):
     return [max(r - len(set(axes)), 1) if axes else 1]
 
 
-def _reduce_shape(x: Value, axes: list[int] | None, keepdims: bool) -> tuple | None:
+def _reduce_shape(x: Value, axes: list[int] | None, keepdims: bool) -> tuple[DimT, ...] | None:
     if x.shape is None:
         return None
     picked = set(range(len(x.shape))) if axes is None else set(axes)
@@ -605,7 +607,7 @@ _register_reduce(("min", "min_axis"), "ReduceMin")
 _register_reduce(("prod",), "ReduceProd")
 
 
-def _arg_rank(attrs: Attrs, ranks, n_out):
+def _arg_rank(attrs: Attrs, ranks: Ranks, n_out: int) -> Ranks:
     r = ranks[0]
     if not attrs.has("axis"):
         return [1]
@@ -618,6 +620,7 @@ def _register_arg(name: str, op_type: str) -> None:
         x = ins[0]
         ctx.require_no_bcast(x)
         keepdims = attrs.flag("keepdims")
+        shape: tuple[DimT, ...] | None
         if not attrs.has("axis"):
             flat = ctx.emit("Reshape", [ctx.t(x), ctx.i64([-1])])
             out, shape = ctx.emit(op_type, [flat], axis=0, keepdims=1), (1,)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ..context import Context, DimT, Value, const_value
 from ..symbol import Attrs
-from . import first_back, fixed, no_back, register, shifted, shifted_back
+from . import Ranks, first_back, fixed, no_back, register, shifted, shifted_back
 from .common import as_dtype, norm_axis, show_shape
 from .tensor import gather_indices
 
@@ -29,17 +31,22 @@ def embedding(ctx: Context, attrs: Attrs, ins: list[Value]) -> list[Value]:
     return [ctx.value(ctx.cast(out, weight.dtype, dtype), dtype, shape)]
 
 
-def _fc_rank(attrs: Attrs, ranks, n_out):
+def _fc_rank(attrs: Attrs, ranks: Ranks, n_out: int) -> Ranks:
     return [2 if attrs.flag("flatten", True) else ranks[0]]
 
 
-def _fc_back(attrs: Attrs, out, n_in):
+def _fc_back(attrs: Attrs, out: Ranks, n_in: int) -> Ranks:
     first = None if attrs.flag("flatten", True) else out[0]
     return [first, 2, 1][:n_in]
 
 
 @register(
-    "FullyConnected", rank=_fc_rank, back=_fc_back, bcast_ok=True, arity=(2, 3), weak_back=lambda a, o, n: [2, 2, 1][:n]
+    "FullyConnected",
+    rank=_fc_rank,
+    back=_fc_back,
+    bcast_ok=True,
+    arity=(2, 3),
+    weak_back=lambda a, o, n: list[int | None]([2, 2, 1])[:n],
 )
 def fully_connected(ctx: Context, attrs: Attrs, ins: list[Value]) -> list[Value]:
     num_hidden = attrs.integer("num_hidden")
@@ -61,15 +68,15 @@ def fully_connected(ctx: Context, attrs: Attrs, ins: list[Value]) -> list[Value]
     if flatten:
         if x.bcast - {0}:
             ctx.require_no_bcast(x)
-        tail = x.shape[1:]  # type: ignore[index]
+        tail = ctx.require_shape(x)[1:]
         width: DimT = None
         if len(tail) == 1:
             width = ctx.unify(tail[0], in_width)
         elif all(isinstance(d, int) for d in tail):
-            width = int(np.prod(tail))
+            width = math.prod(d for d in tail if isinstance(d, int))
         if isinstance(width, int) and isinstance(in_width, int) and width != in_width:
             raise ctx.fail(f"data of shape {show_shape(x)} has {width} features per row; the weight expects {in_width}")
-        shape: tuple = (x.shape[0], num_hidden)  # type: ignore[index]
+        shape: tuple[DimT, ...] = (ctx.require_shape(x)[0], num_hidden)
         bcast = x.bcast & {0}
     else:
         if rank - 1 in x.bcast:
@@ -85,7 +92,7 @@ def fully_connected(ctx: Context, attrs: Attrs, ins: list[Value]) -> list[Value]
 
     if x.const is not None and w.const is not None and (b is None or b.const is not None):
         rows = x.const.astype(dtype).reshape(x.const.shape[0], -1) if flatten else x.const.astype(dtype)
-        result = rows @ w.const.T + (0 if b is None else b.const.astype(dtype))
+        result = rows @ w.array().T + (0 if b is None else b.array().astype(dtype))
         return [const_value(np.asarray(result, dtype=dtype), bcast)]
 
     xt = as_dtype(ctx, x, dtype)
@@ -132,10 +139,10 @@ def batch_norm(ctx: Context, attrs: Attrs, ins: list[Value]) -> list[Value]:
         g = (
             np.ones_like(gamma.const, dtype=np.float64)
             if attrs.flag("fix_gamma", True)
-            else gamma.const.astype(np.float64)
+            else gamma.array().astype(np.float64)
         )
-        scale = g / np.sqrt(var.const.astype(np.float64) + eps)
-        shift = beta.const.astype(np.float64) - mean.const.astype(np.float64) * scale
+        scale = g / np.sqrt(var.array().astype(np.float64) + eps)
+        shift = beta.array().astype(np.float64) - mean.array().astype(np.float64) * scale
         s = _broadcast_param(ctx, const_value(scale.astype(dtype)), axis, rank, dtype)
         h = _broadcast_param(ctx, const_value(shift.astype(dtype)), axis, rank, dtype)
         out = ctx.emit("Add", [ctx.emit("Mul", [ctx.t(x), s]), h])
@@ -184,7 +191,7 @@ def layer_norm(ctx: Context, attrs: Attrs, ins: list[Value]) -> list[Value]:
     return outs
 
 
-def _dot_rank(attrs: Attrs, ranks, n_out):
+def _dot_rank(attrs: Attrs, ranks: Ranks, n_out: int) -> Ranks:
     a, b = (ranks + [None, None])[:2]
     return [None if a is None or b is None else a + b - 2]
 
@@ -219,12 +226,14 @@ def batch_dot(ctx: Context, attrs: Attrs, ins: list[Value]) -> list[Value]:
     a, b = ins
     ctx.require_no_bcast(a)
     ctx.require_no_bcast(b)
-    tensors, shapes = [], []
+    tensors: list[str] = []
+    shapes: list[tuple[DimT, ...]] = []
     for v, flag in ((a, attrs.flag("transpose_a")), (b, attrs.flag("transpose_b"))):
         rank = ctx.require_rank(v)
         if rank != 3:
             raise ctx.fail(f"batch_dot needs 3-D inputs, got {show_shape(v)}")
         tensors.append(ctx.emit("Transpose", [ctx.t(v)], perm=[0, 2, 1]) if flag else ctx.t(v))
-        shapes.append((v.shape[0], v.shape[2], v.shape[1]) if flag else v.shape)  # type: ignore[index]
+        dims = ctx.require_shape(v)
+        shapes.append((dims[0], dims[2], dims[1]) if flag else dims)
     shape = (ctx.unify(shapes[0][0], shapes[1][0]), shapes[0][1], shapes[1][2])
     return [ctx.value(ctx.emit("MatMul", [tensors[0], ctx.cast(tensors[1], b.dtype, a.dtype)]), a.dtype, shape)]

@@ -9,7 +9,7 @@ from ...export.rnn import emit_rnn
 from ...spec import RNNSpec
 from ..context import Context, Value, const_value
 from ..symbol import Attrs
-from . import register
+from . import Ranks, register
 from .common import norm_axis, show_shape
 from .tensor import concat_values
 
@@ -29,8 +29,9 @@ def _n_out(attrs: Attrs) -> int:
     return 3 if attrs.text("mode", "") == "lstm" else 2
 
 
-def _rnn_back(attrs: Attrs, out, n_in):
-    return [3, 1, 3, 3, 1][:n_in] if attrs.text("mode", "") == "lstm" else [3, 1, 3, 1][:n_in]
+def _rnn_back(attrs: Attrs, out: Ranks, n_in: int) -> Ranks:
+    ranks: Ranks = [3, 1, 3, 3, 1] if attrs.text("mode", "") == "lstm" else [3, 1, 3, 1]
+    return ranks[:n_in]
 
 
 @register(
@@ -148,7 +149,7 @@ def rnn_param_concat(ctx: Context, attrs: Attrs, ins: list[Value]) -> list[Value
     dim = attrs.integer("dim", 0)
     if all(v.const is not None for v in ins):
         dim = norm_axis(ctx, dim, ins[0].rank, "dim")
-        arrays = [v.const for v in ins]
+        arrays = [v.array() for v in ins]
         dtypes = {a.dtype for a in arrays}
         if len(dtypes) != 1:
             raise ctx.fail(f"parameters of different dtypes {sorted(map(str, dtypes))}; expected one dtype")

@@ -24,7 +24,7 @@ def _lengths(ctx: Context, attrs: Attrs, ins: list[Value]) -> Value | None:
 
 
 def _axis(ctx: Context, attrs: Attrs, allowed: tuple[int, ...]) -> int:
-    axis = attrs.integer("axis", 0)
+    axis: int = attrs.integer("axis", 0)
     if axis not in allowed:
         raise attrs.fail("axis", " or ".join(map(str, allowed)) + " (the time axis)")
     return axis

@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 from onnx import numpy_helper
 
 from ..context import Context, DimT, SymDim, Value, const_value
 from ..symbol import Attrs
-from . import first_back, fixed, no_back, register, same_back, shifted, shifted_back
+from . import Ranks, first_back, fixed, no_back, register, same_back, shifted, shifted_back
 from .common import all_const, norm_axis, show_shape
 
 INT64_MAX = 2**63 - 1
@@ -37,7 +38,7 @@ def _reshape_spec(ctx: Context, attrs: Attrs) -> tuple[list[int], bool]:
     return spec, attrs.flag("reverse")
 
 
-def _reshape_rank(attrs: Attrs, ranks, n_out):
+def _reshape_rank(attrs: Attrs, ranks: Ranks, n_out: int) -> Ranks:
     try:
         spec = list(attrs.ints("shape", ())) or list(attrs.ints("target_shape", ()))
     except Exception:  # noqa: BLE001  (the translation reports bad attributes)
@@ -53,7 +54,7 @@ def _reshape_rank(attrs: Attrs, ranks, n_out):
     return [count]
 
 
-def plan_reshape(ctx: Context, spec: list[int], shape: Sequence[DimT], reverse: bool) -> list[tuple]:
+def plan_reshape(ctx: Context, spec: list[int], shape: Sequence[DimT], reverse: bool) -> list[tuple[Any, ...]]:
     """MXNet's Reshape inference as a list of parts over the input's dimensions.
 
     Parts: ("copy", i), ("const", k), ("infer",), ("merge", i, j), ("split", i, d1, d2), ("rest", i) (-2).
@@ -65,7 +66,7 @@ def plan_reshape(ctx: Context, spec: list[int], shape: Sequence[DimT], reverse: 
         if -4 in spec:
             raise ctx.fail("reverse=True with the special value -4 is not supported")
         spec, idx = spec[::-1], idx[::-1]
-    parts: list[tuple] = []
+    parts: list[tuple[Any, ...]] = []
     src, i = 0, 0
     infer_seen = False
 
@@ -113,7 +114,7 @@ def plan_reshape(ctx: Context, spec: list[int], shape: Sequence[DimT], reverse: 
     return parts
 
 
-def _part_dims(ctx: Context, x: Value, part: tuple) -> list[DimT]:
+def _part_dims(ctx: Context, x: Value, part: tuple[Any, ...]) -> list[DimT]:
     kind = part[0]
     shape = x.shape
     assert shape is not None
@@ -141,7 +142,8 @@ def reshape(ctx: Context, attrs: Attrs, ins: list[Value]) -> list[Value]:
     ctx.require_rank(x)
     parts = plan_reshape(ctx, spec, x.shape, reverse)  # type: ignore[arg-type]
     dims: list[DimT] = [d for p in parts for d in _part_dims(ctx, x, p)]
-    total = math.prod(d for d in x.shape if isinstance(d, int)) if x.static_shape() is not None else None  # type: ignore[union-attr]
+    static = x.static_shape()
+    total = None if static is None else math.prod(static)
     if total is not None and any(p[0] == "infer" for p in parts):
         known = [d for d in dims if d is not None]
         if len(known) == len(dims) - 1 and all(isinstance(d, int) for d in known):
@@ -204,12 +206,12 @@ def swap_axis(ctx: Context, attrs: Attrs, ins: list[Value]) -> list[Value]:
     return [x if a == b else _permute(ctx, x, perm)]
 
 
-def _transpose_rank(attrs: Attrs, ranks, n_out):
+def _transpose_rank(attrs: Attrs, ranks: Ranks, n_out: int) -> Ranks:
     axes = attrs.ints("axes", ())
     return [len(axes) if axes else ranks[0]]
 
 
-def _transpose_back(attrs: Attrs, out, n_in):
+def _transpose_back(attrs: Attrs, out: Ranks, n_in: int) -> Ranks:
     axes = attrs.ints("axes", ())
     return [len(axes) if axes else out[0]]
 
@@ -236,17 +238,18 @@ def expand_dims(ctx: Context, attrs: Attrs, ins: list[Value]) -> list[Value]:
     bcast = frozenset(a + (a >= axis) for a in x.bcast)
     if x.const is not None:
         return [const_value(np.expand_dims(x.const, axis), bcast)]
-    shape = x.shape[:axis] + (1,) + x.shape[axis:]  # type: ignore[operator]
+    dims = ctx.require_shape(x)
+    shape = dims[:axis] + (1,) + dims[axis:]
     return [ctx.value(ctx.unsqueeze(ctx.t(x), [axis]), x.dtype, shape, bcast)]
 
 
-def _squeeze_rank(attrs: Attrs, ranks, n_out):
+def _squeeze_rank(attrs: Attrs, ranks: Ranks, n_out: int) -> Ranks:
     axes = attrs.ints("axis", None)
     r = ranks[0]
     return [None if r is None or axes is None else max(r - len(set(axes)), 1)]
 
 
-def _squeeze_back(attrs: Attrs, out, n_in):
+def _squeeze_back(attrs: Attrs, out: Ranks, n_in: int) -> Ranks:
     axes = attrs.ints("axis", None)
     return [None if out[0] is None or axes is None else out[0] + len(set(axes))]
 
@@ -300,7 +303,7 @@ def flatten(ctx: Context, attrs: Attrs, ins: list[Value]) -> list[Value]:
 # ---------------------------------------------------------------- joining and splitting
 
 
-def _concat_rank(attrs: Attrs, ranks, n_out):
+def _concat_rank(attrs: Attrs, ranks: Ranks, n_out: int) -> Ranks:
     known = [r for r in ranks if r is not None]
     return [known[0] if known else None]
 
@@ -310,8 +313,7 @@ def concat_values(ctx: Context, values: list[Value], axis_attr: int) -> Value:
     if rank is None:
         if axis_attr < 0:
             raise ctx.fail("a negative concatenation axis needs the inputs' number of dimensions")
-        tensors = [ctx.t(v) for v in values]
-        return ctx.value(ctx.emit("Concat", tensors, axis=axis_attr), values[0].dtype, None)
+        return ctx.value(ctx.emit("Concat", [ctx.t(v) for v in values], axis=axis_attr), values[0].dtype, None)
     axis = norm_axis(ctx, axis_attr, rank, "dim")
     for v in values:
         if v.rank is not None and v.rank != rank:
@@ -340,7 +342,7 @@ def concat_values(ctx: Context, values: list[Value], axis_attr: int) -> Value:
                 dim = d if dim is None else ctx.unify(dim, d)
             shape.append(dim)
     if all_const(values) and not any(v.bcast for v in values):
-        return const_value(np.concatenate([v.const.astype(dtype) for v in values], axis=axis))
+        return const_value(np.concatenate([v.array().astype(dtype) for v in values], axis=axis))
     return ctx.value(ctx.emit("Concat", tensors, axis=axis), dtype, shape, shared)
 
 
@@ -369,17 +371,18 @@ def stack(ctx: Context, attrs: Attrs, ins: list[Value]) -> list[Value]:
         if v.const is not None:
             expanded.append(const_value(np.expand_dims(v.const, axis), bcast))
         else:
-            shape = v.shape[:axis] + (1,) + v.shape[axis:]  # type: ignore[operator]
+            dims = ctx.require_shape(v)
+            shape = dims[:axis] + (1,) + dims[axis:]
             expanded.append(ctx.value(ctx.unsqueeze(ctx.t(v), [axis]), v.dtype, shape, bcast))
     return [concat_values(ctx, expanded, axis) if len(expanded) > 1 else expanded[0]]
 
 
-def _split_rank(attrs: Attrs, ranks, n_out):
+def _split_rank(attrs: Attrs, ranks: Ranks, n_out: int) -> Ranks:
     r = ranks[0]
     return [None if r is None else r - int(attrs.flag("squeeze_axis"))] * n_out
 
 
-def _split_back(attrs: Attrs, out, n_in):
+def _split_back(attrs: Attrs, out: Ranks, n_in: int) -> Ranks:
     r = next((o for o in out if o is not None), None)
     return [None if r is None else r + int(attrs.flag("squeeze_axis"))]
 
@@ -419,7 +422,8 @@ def slice_channel(ctx: Context, attrs: Attrs, ins: list[Value]) -> list[Value]:
     if isinstance(size, SymDim) and squeeze_axis:
         ctx.bind(size, n)
     part = size // n if isinstance(size, int) else (1 if squeeze_axis else None)
-    shape = x.shape[:axis] + (part,) + x.shape[axis + 1 :]  # type: ignore[operator]
+    dims = ctx.require_shape(x)
+    shape = dims[:axis] + (part,) + dims[axis + 1 :]
     if x.const is not None:
         parts = [const_value(p, x.bcast) for p in np.split(x.const, n, axis=axis)]
     elif n == 1:
@@ -518,7 +522,7 @@ def reverse(ctx: Context, attrs: Attrs, ins: list[Value]) -> list[Value]:
     return [_slice(ctx, x, axes, [INT64_MAX] * n, [INT64_MIN] * n, [-1] * n)]
 
 
-def _take_rank(attrs: Attrs, ranks, n_out):
+def _take_rank(attrs: Attrs, ranks: Ranks, n_out: int) -> Ranks:
     a, i = (ranks + [None, None])[:2]
     return [None if a is None or i is None else a + i - 1]
 
@@ -624,10 +628,10 @@ def tile(ctx: Context, attrs: Attrs, ins: list[Value]) -> list[Value]:
     ctx.require_no_bcast(x)
     rank = ctx.require_rank(x)
     reps = list(attrs.ints("reps"))
-    tensor, shape = ctx.t(x), list(x.shape)  # type: ignore[arg-type]
+    tensor, shape = ctx.t(x), list(ctx.require_shape(x))
     if len(reps) > rank:
         extra = len(reps) - rank
-        tensor, shape = ctx.unsqueeze(tensor, list(range(extra))), [1] * extra + shape
+        tensor, shape = ctx.unsqueeze(tensor, list(range(extra))), [*([1] * extra), *shape]
     reps = [1] * (len(shape) - len(reps)) + reps
     shape = [d * r if isinstance(d, int) else None for d, r in zip(shape, reps)]
     return [ctx.value(ctx.emit("Tile", [tensor, ctx.i64(reps)]), x.dtype, shape)]
@@ -636,7 +640,7 @@ def tile(ctx: Context, attrs: Attrs, ins: list[Value]) -> list[Value]:
 # ---------------------------------------------------------------- creation
 
 
-def _creation_rank(attrs: Attrs, ranks, n_out):
+def _creation_rank(attrs: Attrs, ranks: Ranks, n_out: int) -> Ranks:
     return [len(attrs.ints("shape", ()))]
 
 
@@ -667,7 +671,7 @@ def full(ctx: Context, attrs: Attrs, ins: list[Value]) -> list[Value]:
 
 def _filled_like(ctx: Context, x: Value, fill: float) -> Value:
     if x.shape is not None and all(isinstance(d, int) or i in x.bcast for i, d in enumerate(x.shape)):
-        sizes = [1 if i in x.bcast else d for i, d in enumerate(x.shape)]
+        sizes = [1 if i in x.bcast or not isinstance(d, int) else d for i, d in enumerate(x.shape)]
         return const_value(np.full(sizes, fill, dtype=x.dtype), x.bcast)
     value = numpy_helper.from_array(np.array([fill], dtype=x.dtype), "value")
     out = ctx.emit("ConstantOfShape", [ctx.shape_of(x)], value=value)
