@@ -34,8 +34,10 @@ demo: setup
 		-o $(DEMO_DIR)/$(DEMO_MODEL).onnx
 	$(VENV)/bin/onnx-rnn check $(DEMO_DIR)/$(DEMO_MODEL).onnx --golden models/$(DEMO_MODEL)-io.npz
 
+# Coverage per package (pyproject.toml's floors) is checked on the whole suite only, not on a PYTEST_ARGS selection.
 test: setup
-	$(PY) -m pytest -q $(PYTEST_ARGS)
+	$(PY) -m pytest -q --cov --cov-report=json:build/coverage.json $(PYTEST_ARGS)
+	$(if $(PYTEST_ARGS),,$(PY) tools/coverage_floor.py build/coverage.json)
 
 # The plugin's tests once more, against a copy built with AddressSanitizer and UndefinedBehaviorSanitizer.
 test-sanitize: setup
