@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable, Sequence
+from typing import NoReturn
 
 from .errors import OnnxRnnError
 
@@ -34,7 +35,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 class OneLineParser(argparse.ArgumentParser):
     """argparse, but a usage error is one line on stderr (and exit status 2), like every other error."""
 
-    def error(self, message: str) -> None:  # type: ignore[override]
+    def error(self, message: str) -> NoReturn:
         self.exit(EXIT_ERROR, f"{self.prog}: error: {message} (see --help)\n")
 
 

@@ -171,7 +171,7 @@ class Context:
     def shape_vector(self, parts: Sequence[int | str]) -> str:
         """Concatenate ints and int64 vectors (tensor names) into one int64 shape vector."""
         if all(isinstance(p, int) for p in parts):
-            return self.i64(list(parts))  # type: ignore[arg-type]
+            return self.i64(list(parts))  # type: ignore[arg-type]  # all ints: checked on the line above
         pieces: list[str] = []
         run: list[int] = []
         for p in parts:

@@ -218,9 +218,9 @@ class Converter:
                 for conn in ("i2h", "h2h")
                 for gate in gates
             ]
-            arrays = [self.arg_params.get(n) for n in names]
-            if all(a is not None for a in arrays):
-                self.arg_params[var.name] = np.concatenate([a.reshape(-1) for a in arrays])  # type: ignore[union-attr]
+            arrays = [a for a in (self.arg_params.get(n) for n in names) if a is not None]
+            if len(arrays) == len(names):
+                self.arg_params[var.name] = np.concatenate([a.reshape(-1) for a in arrays])
 
     def _check_params(self, nodes: list[Node]) -> None:
         missing = []
@@ -258,7 +258,7 @@ class Converter:
         for array in list(self.cp.arg_params.values()) + list(self.cp.aux_params.values()):
             if array is not None and np.issubdtype(array.dtype, np.floating):
                 counts[array.dtype] = counts.get(array.dtype, 0) + array.size
-        return max(counts, key=counts.get) if counts else np.dtype(np.float32)  # type: ignore[arg-type]
+        return max(counts, key=lambda dtype: counts[dtype]) if counts else np.dtype(np.float32)
 
     def _input_dtype(self, node: Node) -> np.dtype:
         if node.name in self.input_dtypes:

@@ -467,7 +467,7 @@ def where(ctx: Context, attrs: Attrs, ins: list[Value]) -> list[Value]:
     rank = x.rank if x.rank is not None else y.rank
     if cond.rank == 1 and rank is not None and rank > 1:
         flag = ctx.unsqueeze(flag, list(range(1, rank)))
-        cond_like = Value(cond.dtype, (cond.shape[0],) + (1,) * (rank - 1))  # type: ignore[index]
+        cond_like = Value(cond.dtype, (ctx.require_shape(cond)[0],) + (1,) * (rank - 1))
     else:
         cond_like = cond
     shape, bcast = broadcast_shapes(ctx, [cond_like, x, y])

@@ -81,11 +81,12 @@ def fully_connected(ctx: Context, attrs: Attrs, ins: list[Value]) -> list[Value]
     else:
         if rank - 1 in x.bcast:
             ctx.require_no_bcast(x)
-        last = x.shape[-1]  # type: ignore[index]
+        x_shape = ctx.require_shape(x)
+        last = x_shape[-1]
         if isinstance(last, int) and isinstance(in_width, int) and last != in_width:
             raise ctx.fail(f"data of shape {show_shape(x)} has last dimension {last}; the weight expects {in_width}")
         ctx.unify(last, in_width)
-        shape = x.shape[:-1] + (num_hidden,)  # type: ignore[index]
+        shape = x_shape[:-1] + (num_hidden,)
         bcast = x.bcast
     if b is not None and b.shape is not None and b.static_shape() not in (None, (num_hidden,)):
         raise ctx.fail(f"bias has shape {show_shape(b)}; expected ({num_hidden},)")

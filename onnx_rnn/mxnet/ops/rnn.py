@@ -139,7 +139,8 @@ def rnn(ctx: Context, attrs: Attrs, ins: list[Value]) -> list[Value]:
     if spec.state_outputs:
         outs.append(ctx.value(names_out.state_output, dtype, (L * D, N, R)))
         if lstm:
-            outs.append(ctx.value(names_out.state_cell_output, dtype, (L * D, N, H)))  # type: ignore[arg-type]
+            assert names_out.state_cell_output is not None  # emit_rnn names an LSTM's cell state
+            outs.append(ctx.value(names_out.state_cell_output, dtype, (L * D, N, H)))
     return outs
 
 

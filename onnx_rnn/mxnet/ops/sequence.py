@@ -71,7 +71,8 @@ def sequence_last(ctx: Context, attrs: Attrs, ins: list[Value]) -> list[Value]:
     rank = ctx.require_rank(data)
     if rank < 2:
         raise ctx.fail(f"data has shape {show_shape(data)}; expected at least (time, batch)")
-    shape = data.shape[:axis] + data.shape[axis + 1 :]  # type: ignore[index]
+    dims = ctx.require_shape(data)
+    shape = dims[:axis] + dims[axis + 1 :]
     if lengths is None:
         out = ctx.emit("Gather", [ctx.t(data), ctx.i64(-1)], axis=axis)
         return [ctx.value(out, data.dtype, shape)]

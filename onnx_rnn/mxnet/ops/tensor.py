@@ -139,20 +139,22 @@ def reshape(ctx: Context, attrs: Attrs, ins: list[Value]) -> list[Value]:
     x = ins[0]
     ctx.require_no_bcast(x)
     spec, reverse = _reshape_spec(ctx, attrs)
-    ctx.require_rank(x)
-    parts = plan_reshape(ctx, spec, x.shape, reverse)  # type: ignore[arg-type]
+    x_shape = ctx.require_shape(x)
+    parts = plan_reshape(ctx, spec, x_shape, reverse)
     dims: list[DimT] = [d for p in parts for d in _part_dims(ctx, x, p)]
     static = x.static_shape()
     total = None if static is None else math.prod(static)
     if total is not None and any(p[0] == "infer" for p in parts):
         known = [d for d in dims if d is not None]
-        if len(known) == len(dims) - 1 and all(isinstance(d, int) for d in known):
-            rest = math.prod(known)  # type: ignore[arg-type]
+        known_ints = [d for d in known if isinstance(d, int)]
+        if len(known) == len(dims) - 1 and len(known_ints) == len(known):
+            rest = math.prod(known_ints)
             if rest == 0 or total % rest:
                 raise ctx.fail(f"cannot reshape {show_shape(x)} into {tuple(spec)}")
             dims = [total // rest if d is None else d for d in dims]
-    if total is not None and all(isinstance(d, int) for d in dims) and math.prod(dims) != total:  # type: ignore[arg-type]
-        raise ctx.fail(f"cannot reshape {show_shape(x)} into {tuple(spec)}: {total} elements vs {math.prod(dims)}")  # type: ignore[arg-type]
+    int_dims = [d for d in dims if isinstance(d, int)]
+    if total is not None and len(int_dims) == len(dims) and math.prod(int_dims) != total:
+        raise ctx.fail(f"cannot reshape {show_shape(x)} into {tuple(spec)}: {total} elements vs {math.prod(int_dims)}")
     if x.const is not None and all(isinstance(d, int) for d in dims):
         return [const_value(x.const.reshape(dims))]
     pieces: list[int | str] = []
@@ -165,13 +167,13 @@ def reshape(ctx: Context, attrs: Attrs, ins: list[Value]) -> list[Value]:
         elif kind == "infer":
             pieces.append(-1)
         elif kind == "merge":
-            a, b = x.shape[p[1]], x.shape[p[2]]  # type: ignore[index]
+            a, b = x_shape[p[1]], x_shape[p[2]]
             if isinstance(a, int) and isinstance(b, int):
                 pieces.append(a * b)
             else:
                 pieces.append(ctx.emit("Mul", [ctx.dim(x, p[1]), ctx.dim(x, p[2])]))
         else:  # split
-            d0, d1, d2 = x.shape[p[1]], p[2], p[3]  # type: ignore[index]
+            d0, d1, d2 = x_shape[p[1]], p[2], p[3]
             for own, other in ((d1, d2), (d2, d1)):
                 if own != -1:
                     pieces.append(own)
@@ -191,7 +193,8 @@ def _permute(ctx: Context, x: Value, perm: list[int]) -> Value:
     bcast = frozenset(k for k, p in enumerate(perm) if p in x.bcast)
     if x.const is not None:
         return const_value(np.transpose(x.const, perm), bcast)
-    shape = tuple(x.shape[p] for p in perm)  # type: ignore[index]
+    x_shape = ctx.require_shape(x)
+    shape = tuple(x_shape[p] for p in perm)
     return ctx.value(ctx.emit("Transpose", [ctx.t(x)], perm=perm), x.dtype, shape, bcast)
 
 
@@ -293,7 +296,8 @@ def flatten(ctx: Context, attrs: Attrs, ins: list[Value]) -> list[Value]:
     rest: DimT = None
     if x.shape is not None:
         tail = x.shape[1:]
-        rest = math.prod(tail) if all(isinstance(d, int) for d in tail) else None  # type: ignore[arg-type]
+        tail_ints = [d for d in tail if isinstance(d, int)]
+        rest = math.prod(tail_ints) if len(tail_ints) == len(tail) else None
     first = x.shape[0] if x.shape else None
     if x.rank == 2:
         return [x]
@@ -335,7 +339,8 @@ def concat_values(ctx: Context, values: list[Value], axis_attr: int) -> Value:
     for a in range(rank):
         dims = [v.shape[a] if v.shape is not None and a not in v.bcast else None for v in values]
         if a == axis:
-            shape.append(sum(dims) if all(isinstance(d, int) for d in dims) else None)  # type: ignore[arg-type]
+            sizes = [d for d in dims if isinstance(d, int)]
+            shape.append(sum(sizes) if len(sizes) == len(dims) else None)
         else:
             dim: DimT = None
             for d in dims:
@@ -413,7 +418,7 @@ def slice_channel(ctx: Context, attrs: Attrs, ins: list[Value]) -> list[Value]:
     axis = norm_axis(ctx, attrs.integer("axis", 1), rank)
     if axis in x.bcast:
         ctx.require_no_bcast(x)
-    size = x.shape[axis]  # type: ignore[index]
+    size = ctx.require_shape(x)[axis]
     if isinstance(size, int) and size % n:
         raise ctx.fail(f"cannot split axis {axis} of size {size} into {n} equal parts")
     squeeze_axis = attrs.flag("squeeze_axis")
@@ -586,7 +591,8 @@ def broadcast_to(ctx: Context, attrs: Attrs, ins: list[Value]) -> list[Value]:
     if rank != len(target):
         raise ctx.fail(f"shape {target} has {len(target)} dimensions, the input {rank}; expected equal")
     out = ctx.emit("Expand", [ctx.t(x), ctx.i64([1 if d == 0 else d for d in target])])
-    shape = tuple(x.shape[i] if d == 0 else d for i, d in enumerate(target))  # type: ignore[index]
+    x_shape = ctx.require_shape(x)
+    shape = tuple(x_shape[i] if d == 0 else d for i, d in enumerate(target))
     return [ctx.value(out, x.dtype, shape)]
 
 
@@ -616,7 +622,7 @@ def broadcast_axis(ctx: Context, attrs: Attrs, ins: list[Value]) -> list[Value]:
     if len(axes) != len(sizes):
         raise ctx.fail(f"axis {axes} and size {sizes} must have equal lengths")
     target = [1] * rank
-    shape = list(x.shape)  # type: ignore[arg-type]
+    shape = list(ctx.require_shape(x))
     for a, s in zip(axes, sizes):
         target[a], shape[a] = s, s
     return [ctx.value(ctx.emit("Expand", [ctx.t(x), ctx.i64(target)]), x.dtype, shape)]
