@@ -530,7 +530,12 @@ class Converter:
                 uses = consumers.get((nid, 0), [])
                 if uses and all(self.symbol.nodes[c].op in LABEL_OPS and pos == 1 for c, pos in uses):
                     continue
-            shape = None if value.shape is None else self._dims(value.shape)
+            if value.shape is None:
+                raise OnnxRnnError(
+                    f"the number of dimensions of input {node.name!r} is unknown: no op it feeds fixes it; "
+                    f"give its shape (--input-shape {node.name}=d0,d1,...; a name or -1 keeps a dimension symbolic)"
+                )
+            shape = self._dims(value.shape)
             b.inputs.append(helper.make_tensor_value_info(node.name, np_to_onnx_dtype(value.dtype), shape))
 
     def _dims(self, shape: tuple) -> list:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import shutil
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import mxnet as mx
 import numpy as np
@@ -65,12 +65,17 @@ def export_block(
     what: str,
     args: list[str] | None = None,
     np_mode: bool = False,
+    call: Callable[[Any, list[Any]], Any] | None = None,
 ) -> str:
-    """Hybridize, run once, export and write the zoo files of ``block`` (already initialized)."""
+    """Hybridize, run once, export and write the zoo files of ``block`` (already initialized).
+
+    ``call(block, arrays)`` runs the block when its inputs are nested (e.g. ELMo's list of state lists);
+    ``inputs`` are then the leaves in the order Gluon flattens them (and names them ``data0``, ...)."""
     folder = _folder(out_dir, name)
     block.hybridize()
     array = mx.np.array if np_mode else mx.nd.array
-    outputs = flatten(block(*[array(x, dtype=x.dtype) for x in inputs]))
+    arrays = [array(x, dtype=x.dtype) for x in inputs]
+    outputs = flatten(call(block, arrays) if call is not None else block(*arrays))
     block.export(str(folder / name))
     io: dict[str, Any] = dict(zip(input_names(len(inputs)), inputs))
     for k, out in enumerate(outputs):

@@ -1,5 +1,6 @@
 """Ops the GluonNLP models use around their cells and attention: ``repeat``, ``reshape_like``, ``cumsum``,
-``pick``, ``_contrib_arange_like`` and ``_contrib_div_sqrt_dim`` (MXNet 1.9.1 semantics, stated per op)."""
+``pick``, ``_contrib_arange_like``, ``_contrib_div_sqrt_dim`` and ``norm`` (MXNet 1.9.1 semantics, stated
+per op)."""
 
 from __future__ import annotations
 
@@ -223,3 +224,43 @@ def div_sqrt_dim(ctx: Context, attrs: Attrs, ins: list[Value]) -> list[Value]:
         last = ctx.emit("Slice", [ctx.shape_of(x), ctx.i64([-1]), ctx.i64([2**62])])
         scale = ctx.emit("Sqrt", [ctx.emit("Cast", [last], to=np_to_onnx_dtype(x.dtype))])
     return [ctx.value(ctx.emit("Div", [ctx.t(x), scale]), x.dtype, x.shape)]
+
+
+# ---------------------------------------------------------------- norm
+
+
+def _norm_rank(attrs: Attrs, ranks: list[int | None], n_out: int) -> list[int | None]:
+    r = ranks[0]
+    if attrs.bool("keepdims"):
+        return [r]
+    if not attrs.has("axis"):
+        return [1]  # MXNet returns shape (1,) for a norm over everything
+    return [None if r is None else max(r - len(attrs.ints("axis")), 1)]
+
+
+@register("norm", rank=_norm_rank, back=lambda a, o, n: [o[0] if a.bool("keepdims") else None])
+def norm(ctx: Context, attrs: Attrs, ins: list[Value]) -> list[Value]:
+    """The L2 (``ord=2``) or L1 (``ord=1``) norm over ``axis`` (all axes when absent: a (1,) result)."""
+    x = ins[0]
+    order = attrs.int("ord", 2)
+    if order not in (1, 2):
+        raise attrs.fail("ord", "1 or 2")
+    if attrs.has("out_dtype"):
+        raise attrs.fail("out_dtype", "None (the input's dtype)")
+    keepdims = attrs.bool("keepdims")
+    op_type = "ReduceL2" if order == 2 else "ReduceL1"
+    if not attrs.has("axis"):
+        flat = ctx.emit("Reshape", [ctx.t(x), ctx.i64([-1])])
+        return [ctx.value(ctx.reduce(op_type, flat, [0], keepdims=True), x.dtype, (1,))]
+    rank = ctx.require_rank(x)
+    axes = sorted({norm_axis(ctx, a, rank) for a in attrs.ints("axis")})
+    out = ctx.reduce(op_type, ctx.t(x), axes, keepdims)
+    assert x.shape is not None
+    shape = tuple(1 if k in axes else d for k, d in enumerate(x.shape)) if keepdims else None
+    if not keepdims:
+        kept = tuple(d for k, d in enumerate(x.shape) if k not in axes)
+        if not kept:  # MXNet keeps one axis of size 1
+            out = ctx.emit("Reshape", [out, ctx.i64([1])])
+            kept = (1,)
+        shape = kept
+    return [ctx.value(out, x.dtype, shape)]
