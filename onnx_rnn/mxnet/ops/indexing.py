@@ -9,7 +9,7 @@ import numpy as np
 from ...export.builder import np_to_onnx_dtype
 from ..context import Context, DimT, Value, const_value, is_float
 from ..symbol import Attrs
-from . import first_back, no_back, register, same
+from . import no_back, register, same
 from .common import norm_axis
 
 I64 = np.dtype(np.int64)
@@ -115,7 +115,12 @@ def reshape_like(ctx: Context, attrs: Attrs, ins: list[Value]) -> list[Value]:
 # ---------------------------------------------------------------- cumsum
 
 
-@register("cumsum", "_np_cumsum", rank=lambda a, r, n: [r[0] if a.has("axis") else 1], back=first_back)
+@register(
+    "cumsum",
+    "_np_cumsum",
+    rank=lambda a, r, n: [r[0] if a.has("axis") else 1],
+    back=lambda a, o, n: [o[0] if a.has("axis") else None],
+)
 def cumsum(ctx: Context, attrs: Attrs, ins: list[Value]) -> list[Value]:
     """Running sums along ``axis``; without an axis over the flattened input; ``dtype`` sets the output's."""
     x = ins[0]

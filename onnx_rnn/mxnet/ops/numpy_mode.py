@@ -53,6 +53,15 @@ def _reduce(attrs: Attrs) -> dict[str, str]:
     return {k: v for k, v in attrs.raw.items() if k in ("axis", "keepdims")}
 
 
+def _reduce_rank(attrs: Attrs, ranks: list[int | None], n_out: int) -> list[int | None]:
+    r = ranks[0] if ranks else None
+    if attrs.bool("keepdims"):
+        return [r]
+    if not attrs.has("axis"):
+        return [0]
+    return [None if r is None else r - len(attrs.ints("axis"))]
+
+
 def _scalar(attrs: Attrs) -> dict[str, str]:
     return {"scalar": attrs.raw.get("scalar", "0")}
 
@@ -67,8 +76,20 @@ def _stack_or_concat(attrs: Attrs) -> dict[str, str]:
     return out
 
 
-def alias(name: str, target: str, rewrite: Rewrite = _same) -> None:
-    """Register ``name`` as ``target`` with its attributes rewritten."""
+def _scalar_result(ctx: Context, attrs: Attrs, outs: list[Value]) -> list[Value]:
+    """A numpy-mode reduction over every axis returns a 0-d array, not 1.x's shape (1,)."""
+    if attrs.has("axis") or attrs.bool("keepdims"):
+        return outs
+    return [ctx.value(ctx.emit("Reshape", [ctx.t(v), ctx.i64([])]), v.dtype, ()) for v in outs]
+
+
+def alias(
+    name: str,
+    target: str,
+    rewrite: Rewrite = _same,
+    post: Callable[[Context, Attrs, list[Value]], list[Value]] | None = None,
+) -> None:
+    """Register ``name`` as ``target`` with its attributes rewritten (and its outputs adjusted by ``post``)."""
     base: OpDef = OPS[target]
 
     def view(attrs: Attrs) -> Attrs:
@@ -79,11 +100,12 @@ def alias(name: str, target: str, rewrite: Rewrite = _same) -> None:
             mirrored = view(attrs)
         except OnnxRnnError as exc:
             raise ctx.fail(str(exc).split(": ", 1)[-1]) from None
-        return base.fn(ctx, mirrored, ins)
+        outs = base.fn(ctx, mirrored, ins)
+        return outs if post is None else post(ctx, attrs, outs)
 
     register(
         name,
-        rank=lambda a, r, n: base.rank(view(a), r, n),
+        rank=(lambda a, r, n: base.rank(view(a), r, n)) if post is None else (lambda a, r, n: _reduce_rank(a, r, n)),
         back=lambda a, o, n: base.back(view(a), o, n),
         n_out=lambda a: base.n_out(view(a)),
         out_names=None if base.out_names is None else (lambda a: base.out_names(view(a))),  # type: ignore[misc]
@@ -129,6 +151,6 @@ for _unary in ("tanh", "exp", "log", "sqrt", "negative", "sin", "cos", "square",
         alias(f"_npi_{_unary}", _unary, _without())
 alias("_npi_absolute", "abs", _without())
 for _reduction in ("mean", "sum", "max", "min"):
-    alias(f"_npi_{_reduction}", _reduction, _reduce)
+    alias(f"_npi_{_reduction}", _reduction, _reduce, _scalar_result)
 alias("_npx_relu", "Activation", _activation("relu"))
 alias("_npx_sigmoid", "Activation", _activation("sigmoid"))
