@@ -30,6 +30,20 @@ class ForeachLSTM(gluon.HybridBlock):
         return [self.head(outputs), *states]
 
 
+class ForeachZeroState(gluon.HybridBlock):
+    """A GRUCell by ``foreach`` from Gluon's zero begin state (``_zeros`` with MXNet's 0 = inferred batch)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        with self.name_scope():
+            self.cell = rnn.GRUCell(8, input_size=6)
+
+    def hybrid_forward(self, F: Any, data: Any) -> Any:
+        begin = self.cell.begin_state(batch_size=0, func=F.zeros)
+        outputs, states = F.contrib.foreach(lambda x, s: self.cell(x, s), data, begin)
+        return [outputs, *states]
+
+
 class ForeachTwoInputs(gluon.HybridBlock):
     """``foreach`` over two sequences with a GRUCell and a running sum as states."""
 
@@ -107,6 +121,19 @@ def build(out_dir: Path) -> list[str]:
             what="LSTMCell(8) unrolled by F.contrib.foreach over TNC data, Dense(4); outputs and final h, c",
         )
     )
+    rng = seed(35)
+    block = ForeachZeroState()
+    block.initialize()
+    names.append(
+        export_block(
+            out_dir,
+            "foreach_zero_state",
+            block,
+            [rng.standard_normal((4, 3, 6)).astype(np.float32)],
+            family=FAMILY,
+            what="GRUCell(8) by foreach from the cell's zero begin state (batch inferred from the data)",
+        )
+    )
     rng = seed(32)
     block = ForeachTwoInputs()
     block.initialize()
@@ -136,6 +163,7 @@ def build(out_dir: Path) -> list[str]:
                 block,
                 [h, counter],
                 family=FAMILY,
+                args=["--input-shape", "data1=1"],  # the step counter: only scalar ops read it
                 what=f"while_loop GRUCell decoder: {steps} steps, max_iterations={max_iterations}",
             )
         )

@@ -273,7 +273,7 @@ def _pad_rows(ctx: Context, tensor: str, rank: int, rows: int) -> str:
     missing = ctx.emit(
         "Sub", [ctx.i64([rows]), ctx.emit("Slice", [ctx.emit("Shape", [tensor]), ctx.i64([0]), ctx.i64([1])])]
     )
-    pads = ctx.shape_vector([0] * rank + [missing] + [0] * (rank - 1))  # type: ignore[list-item]
+    pads = ctx.shape_vector([0] * rank + [missing] + [0] * (rank - 1))
     return ctx.emit("Pad", [tensor, pads])
 
 

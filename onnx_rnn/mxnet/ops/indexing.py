@@ -4,6 +4,8 @@ per op)."""
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ...export.builder import np_to_onnx_dtype
@@ -17,8 +19,9 @@ I64 = np.dtype(np.int64)
 
 def _flat(ctx: Context, x: Value) -> Value:
     size: DimT = None
-    if x.static_shape() is not None:
-        size = int(np.prod(x.static_shape()))
+    static = x.static_shape()
+    if static is not None:
+        size = math.prod(static)
     return ctx.value(ctx.emit("Reshape", [ctx.t(x), ctx.i64([-1])]), x.dtype, (size,))
 
 
