@@ -22,7 +22,6 @@ from onnx_rnn.errors import OnnxRnnError
 from onnx_rnn.mxnet import convert_checkpoint
 
 X = f32(2, 3, 4)
-IDS = np.array([[0, 3, 1], [2, 9, -1]], np.float32)  # 9 and -1 are out of range: clipped or wrapped
 
 
 def _cumsum_flat(x: np.ndarray) -> np.ndarray:
@@ -57,24 +56,6 @@ CASES: list[tuple[str, Callable[[SymbolBuilder], Any], dict[str, np.ndarray], Ca
     ),
     ("cumsum_axis", lambda b: [b.op("cumsum", b.var("a"), axis=1)], {"a": X}, lambda a: [np.cumsum(a, 1)]),
     ("cumsum_flat", lambda b: [b.op("cumsum", b.var("a"))], {"a": X}, lambda a: [_cumsum_flat(a)]),
-    (
-        "pick_clip",
-        lambda b: [b.op("pick", b.var("a"), b.var("i"), axis=-1)],
-        {"a": f32(2, 3, 4), "i": IDS},
-        lambda a, i: [np.take_along_axis(a, np.clip(i, 0, 3).astype(np.int64)[..., None], -1)[..., 0]],
-    ),
-    (
-        "pick_wrap_keepdims",
-        lambda b: [b.op("pick", b.var("a"), b.var("i"), axis=2, mode="wrap", keepdims=True)],
-        {"a": f32(2, 3, 4), "i": IDS},
-        lambda a, i: [np.take_along_axis(a, np.mod(i, 4).astype(np.int64)[..., None], 2)],
-    ),
-    (
-        "pick_axis0",
-        lambda b: [b.op("pick", b.var("a"), b.var("i"), axis=0)],
-        {"a": f32(3, 2), "i": np.array([2, 0], np.float32)},
-        lambda a, i: [a[[2, 0], [0, 1]]],
-    ),
     (
         "arange_like_axis",
         lambda b: [b.op("_contrib_arange_like", b.var("a"), axis=1, start=2.0, step=0.5)],

@@ -1,6 +1,6 @@
 """Ops the GluonNLP models use around their cells and attention: ``repeat``, ``reshape_like``, ``cumsum``,
-``pick``, ``_contrib_arange_like``, ``_contrib_div_sqrt_dim`` and ``norm`` (MXNet 1.9.1 semantics, stated
-per op)."""
+``_contrib_arange_like``, ``_contrib_div_sqrt_dim`` and ``norm`` (MXNet 1.9.1 semantics, stated per op).
+``pick`` comes with the training-symbol work (ops/pick.py of the other zoo branch)."""
 
 from __future__ import annotations
 
@@ -136,48 +136,6 @@ def cumsum(ctx: Context, attrs: Attrs, ins: list[Value]) -> list[Value]:
     source = ctx.cast(ctx.t(x), x.dtype, dtype)
     out = ctx.emit("CumSum", [source, ctx.i64(axis)])
     return [ctx.value(out, dtype, x.shape)]
-
-
-# ---------------------------------------------------------------- pick
-
-
-def _pick_rank(attrs: Attrs, ranks: list[int | None], n_out: int) -> list[int | None]:
-    r = ranks[0]
-    return [None if r is None else r if attrs.bool("keepdims") else r - 1]
-
-
-@register("pick", "choose_element_0index", rank=_pick_rank, back=no_back, arity=(2, 2))
-def pick(ctx: Context, attrs: Attrs, ins: list[Value]) -> list[Value]:
-    """out[i] = data[i, index[i]] along ``axis``: the index has data's shape without that axis (or with it
-    as 1); ``mode='clip'`` clips indices to the axis, ``'wrap'`` takes them modulo its length."""
-    data, index = ins
-    rank = ctx.require_rank(data, "data")
-    if not attrs.has("axis"):
-        raise attrs.fail("axis", "an axis (pick with axis=None, over the flattened data, is not supported)")
-    axis = norm_axis(ctx, attrs.int("axis", -1), rank)
-    mode = attrs.str("mode", "clip")
-    if mode not in ("clip", "wrap"):
-        raise attrs.fail("mode", "'clip' or 'wrap'")
-    keepdims = attrs.bool("keepdims")
-    ids = ctx.t(index)
-    if is_float(index.dtype):
-        ids = ctx.emit("Floor", [ids])  # MXNet truncates float indices (they are non-negative after clipping)
-    ids = ctx.cast(ids, index.dtype, I64)
-    size = ctx.dim(data, axis)
-    if mode == "clip":
-        ids = ctx.emit("Max", [ctx.emit("Min", [ids, ctx.emit("Sub", [size, ctx.i64([1])])]), ctx.i64([0])])
-    else:
-        ids = ctx.emit("Mod", [ids, size], fmod=0)
-    if index.rank is None or index.rank == rank - 1:
-        ids = ctx.unsqueeze(ids, [axis])
-    picked = ctx.emit("GatherElements", [ctx.t(data), ids], axis=axis)
-    shape = data.shape
-    if not keepdims:
-        picked = ctx.squeeze(picked, [axis])
-        shape = None if shape is None else tuple(d for k, d in enumerate(shape) if k != axis)
-    elif shape is not None:
-        shape = tuple(1 if k == axis else d for k, d in enumerate(shape))
-    return [ctx.value(picked, data.dtype, shape)]
 
 
 # ---------------------------------------------------------------- _contrib_arange_like
