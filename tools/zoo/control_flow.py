@@ -88,6 +88,27 @@ class WhileDecoder(gluon.HybridBlock):
         return [outputs, count, last]
 
 
+class ForeachFreeVariable(gluon.HybridBlock):
+    """``foreach`` whose body reads a tensor computed outside it (a Dense of the first step): a free variable
+    of the body. (With a ``cond`` inside the body MXNet 1.9.1's own shape inference fails on hybridize.)"""
+
+    def __init__(self) -> None:
+        super().__init__()
+        with self.name_scope():
+            self.dense = nn.Dense(4, in_units=4)
+
+    def hybrid_forward(self, F: Any, data: Any, state: Any) -> Any:
+        bias = F.tanh(self.dense(F.squeeze(F.slice_axis(data, axis=0, begin=0, end=1), axis=0)))
+
+        def step(x: Any, states: Any) -> Any:
+            s = states[0]
+            new = F.tanh(s * 0.5 + x * bias)
+            return new, [new]
+
+        outputs, (last,) = F.contrib.foreach(step, data, [state])
+        return [outputs, last]
+
+
 class CondBlock(gluon.HybridBlock):
     """``cond`` on the sign of the input's mean: Dense + tanh in one branch, a scaled copy in the other."""
 
@@ -167,6 +188,20 @@ def build(out_dir: Path) -> list[str]:
                 what=f"while_loop GRUCell decoder: {steps} steps, max_iterations={max_iterations}",
             )
         )
+    rng = seed(41)
+    block = ForeachFreeVariable()
+    block.initialize()
+    data = rng.standard_normal((6, 2, 4)).astype(np.float32)
+    names.append(
+        export_block(
+            out_dir,
+            "foreach_free_variable",
+            block,
+            [data, rng.standard_normal((2, 4)).astype(np.float32)],
+            family=FAMILY,
+            what="foreach whose body reads a tensor computed outside it (tanh of a Dense of the first step)",
+        )
+    )
     for name, sign in (("cond_then", 1.0), ("cond_else", -1.0)):
         rng = seed(40)
         block = CondBlock()
