@@ -72,11 +72,11 @@ def export_block(
 
     ``call(block, arrays)`` runs the block when its inputs are nested (e.g. ELMo's list of state lists);
     ``inputs`` are then the leaves in the order Gluon flattens them (and names them ``data0``, ...)."""
-    folder = _folder(out_dir, name)
     block.hybridize()
     array = mx.np.array if np_mode else mx.nd.array
     arrays = [array(x, dtype=x.dtype) for x in inputs]
     outputs = flatten(call(block, arrays) if call is not None else block(*arrays))
+    folder = _folder(out_dir, name)  # only once MXNet ran the block: a failure leaves no half-written model
     block.export(str(folder / name))
     io: dict[str, Any] = dict(zip(input_names(len(inputs)), inputs))
     for k, out in enumerate(outputs):
