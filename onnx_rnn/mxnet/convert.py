@@ -101,6 +101,49 @@ def convert_checkpoint(
     return Converter(checkpoint, input_shapes or {}, input_dtypes or {}, opset, backend).run()
 
 
+def translate_body(ctx: Context, symbol: Symbol, inputs: Sequence[Value]) -> list[Value]:
+    """Translate a control-flow subgraph into ``ctx`` (a body context, see ``Context.child``).
+
+    ``inputs`` are the Values of the subgraph's variables in its ``arg_nodes`` order (MXNet's
+    ``list_inputs`` order, which the control-flow node's ``*_locs`` attributes index); returns the Values
+    of its heads. Nested control flow recurses through the same registry.
+    """
+    if len(inputs) != len(symbol.arg_nodes):
+        raise ctx.fail(f"its subgraph has {len(symbol.arg_nodes)} inputs, but the node maps {len(inputs)} onto it")
+    body = Converter(Checkpoint(symbol, {}, {}, "body"), {}, {}, ctx.opset, ctx.backend)
+    body.ctx = ctx
+    outer_node = ctx.node
+    for nid, value in zip(symbol.arg_nodes, inputs):
+        body.values[(nid, 0)] = value
+    reachable = body._reachable()
+    for node in symbol.nodes:
+        if node.index not in reachable or node.is_variable:
+            continue
+        if node.op not in OPS:
+            raise OnnxRnnError(
+                f"{symbol.source}: {node.describe()} uses op {node.op!r}, which onnx-rnn does not "
+                f"translate; supported ops: {', '.join(supported_ops())}"
+            )
+        body._translate(node)
+    ctx.node = outer_node
+    return [body.values[head] for head in symbol.heads]
+
+
+def infer_body_ranks(
+    symbol: Symbol, seeds: Mapping[tuple[int, int], int], weak: bool
+) -> dict[tuple[int, int], int]:
+    """Ranks inside a control-flow subgraph from ``seeds`` (known entries) and its variables' ``__shape__``
+    hints, by the same forward/backward rules (and, when ``weak``, guesses) as the outer graph's inputs."""
+    body = Converter(Checkpoint(symbol, {}, {}, "body"), {}, {}, DEFAULT_OPSET, "plugin")
+    ranks = body._infer_ranks_from([n for n in symbol.nodes if n.is_variable], use_given=False, weak=False)
+    ranks.update({k: v for k, v in seeds.items() if v is not None and v >= 0})
+    ops = [n for n in symbol.nodes if not n.is_variable and n.op in OPS]
+    body._propagate_ranks(ops, ranks, weak=False)
+    if weak and body._propagate_ranks(ops, ranks, weak=True):
+        body._propagate_ranks(ops, ranks, weak=False)
+    return ranks
+
+
 class Converter:
     def __init__(
         self,
@@ -485,7 +528,12 @@ class Converter:
                 uses = consumers.get((nid, 0), [])
                 if uses and all(self.symbol.nodes[c].op in LABEL_OPS and pos == 1 for c, pos in uses):
                     continue
-            shape = None if value.shape is None else self._dims(value.shape)
+            if value.shape is None:
+                raise OnnxRnnError(
+                    f"the number of dimensions of input {node.name!r} is unknown: no op it feeds fixes it; "
+                    f"give its shape (--input-shape {node.name}=d0,d1,...; a name or -1 keeps a dimension symbolic)"
+                )
+            shape = self._dims(value.shape)
             b.inputs.append(helper.make_tensor_value_info(node.name, np_to_onnx_dtype(value.dtype), shape))
 
     def _dims(self, shape: tuple[DimT, ...]) -> list[int | str | None]:

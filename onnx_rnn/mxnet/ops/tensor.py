@@ -139,6 +139,10 @@ def reshape(ctx: Context, attrs: Attrs, ins: list[Value]) -> list[Value]:
     x = ins[0]
     ctx.require_no_bcast(x)
     spec, reverse = _reshape_spec(ctx, attrs)
+    if x.rank is None and all(d > 0 or d == -1 for d in spec) and list(spec).count(-1) <= 1:
+        # sizes and one -1 only: no input axis is referred to, so its rank need not be known
+        out = ctx.emit("Reshape", [ctx.t(x), ctx.i64(list(spec))])
+        return [ctx.value(out, x.dtype, [d if d > 0 else None for d in spec])]
     x_shape = ctx.require_shape(x)
     parts = plan_reshape(ctx, spec, x_shape, reverse)
     dims: list[DimT] = [d for p in parts for d in _part_dims(ctx, x, p)]
