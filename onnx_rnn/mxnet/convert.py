@@ -115,7 +115,7 @@ def translate_body(ctx: Context, symbol: Symbol, inputs: Sequence[Value]) -> lis
     outer_node = ctx.node
     for nid, value in zip(symbol.arg_nodes, inputs):
         body.values[(nid, 0)] = value
-    reachable = body._reachable()
+    reachable = body.reachable_nodes()
     for node in symbol.nodes:
         if node.index not in reachable or node.is_variable:
             continue
@@ -124,23 +124,21 @@ def translate_body(ctx: Context, symbol: Symbol, inputs: Sequence[Value]) -> lis
                 f"{symbol.source}: {node.describe()} uses op {node.op!r}, which onnx-rnn does not "
                 f"translate; supported ops: {', '.join(supported_ops())}"
             )
-        body._translate(node)
+        body.translate_node(node)
     ctx.node = outer_node
     return [body.values[head] for head in symbol.heads]
 
 
-def infer_body_ranks(
-    symbol: Symbol, seeds: Mapping[tuple[int, int], int], weak: bool
-) -> dict[tuple[int, int], int]:
+def infer_body_ranks(symbol: Symbol, seeds: Mapping[tuple[int, int], int], weak: bool) -> dict[tuple[int, int], int]:
     """Ranks inside a control-flow subgraph from ``seeds`` (known entries) and its variables' ``__shape__``
     hints, by the same forward/backward rules (and, when ``weak``, guesses) as the outer graph's inputs."""
     body = Converter(Checkpoint(symbol, {}, {}, "body"), {}, {}, DEFAULT_OPSET, "plugin")
-    ranks = body._infer_ranks_from([n for n in symbol.nodes if n.is_variable], use_given=False, weak=False)
+    ranks = body.infer_ranks_from([n for n in symbol.nodes if n.is_variable], use_given=False, weak=False)
     ranks.update({k: v for k, v in seeds.items() if v is not None and v >= 0})
     ops = [n for n in symbol.nodes if not n.is_variable and n.op in OPS]
-    body._propagate_ranks(ops, ranks, weak=False)
-    if weak and body._propagate_ranks(ops, ranks, weak=True):
-        body._propagate_ranks(ops, ranks, weak=False)
+    body.propagate_ranks(ops, ranks, weak=False)
+    if weak and body.propagate_ranks(ops, ranks, weak=True):
+        body.propagate_ranks(ops, ranks, weak=False)
     return ranks
 
 
@@ -170,7 +168,7 @@ class Converter:
     # ------------------------------------------------------------ driver
 
     def run(self) -> onnx.ModelProto:
-        reachable = self._reachable()
+        reachable = self.reachable_nodes()
         nodes = [n for n in self.symbol.nodes if n.index in reachable]
         for node in nodes:
             if not node.is_variable and node.op not in OPS:
@@ -192,7 +190,7 @@ class Converter:
             if node.is_variable:
                 self.values[(node.index, 0)] = self._variable(node, ranks.get((node.index, 0)))
             else:
-                self._translate(node)
+                self.translate_node(node)
         self.ctx.node = None
         self._declare_outputs(output_names)
         self._declare_inputs()
@@ -205,7 +203,7 @@ class Converter:
             _graph_name(self.cp.name), doc=f"Converted by onnx-rnn from the MXNet checkpoint {self.cp.name!r}"
         )
 
-    def _reachable(self) -> set[int]:
+    def reachable_nodes(self) -> set[int]:
         seen: set[int] = set()
         stack = [nid for nid, _ in self.symbol.heads]
         while stack:
@@ -352,7 +350,7 @@ class Converter:
 
     def _infer_ranks(self, nodes: list[Node]) -> dict[tuple[int, int], int]:
         if self.input_shapes:  # the user's shapes must fit what the graph says about those inputs
-            free = self._infer_ranks_from(nodes, use_given=False, weak=False)
+            free = self.infer_ranks_from(nodes, use_given=False, weak=False)
             for node in nodes:
                 given = self.input_shapes.get(node.name)
                 rank = free.get((node.index, 0))
@@ -360,9 +358,9 @@ class Converter:
                     raise OnnxRnnError(
                         f"input {node.name!r} is given {len(given)} dimensions, but the graph uses it with {rank}"
                     )
-        return self._infer_ranks_from(nodes, use_given=True, weak=True)
+        return self.infer_ranks_from(nodes, use_given=True, weak=True)
 
-    def _infer_ranks_from(self, nodes: list[Node], use_given: bool, weak: bool) -> dict[tuple[int, int], int]:
+    def infer_ranks_from(self, nodes: list[Node], use_given: bool, weak: bool) -> dict[tuple[int, int], int]:
         ranks: dict[tuple[int, int], int] = {}
         for node in nodes:
             if node.is_variable:
@@ -376,12 +374,12 @@ class Converter:
                     with contextlib.suppress(OnnxRnnError):
                         ranks[(node.index, 0)] = len(Attrs(node).ints("__shape__"))
         ops = [n for n in nodes if not n.is_variable]
-        self._propagate_ranks(ops, ranks, weak=False)
-        if weak and self._propagate_ranks(ops, ranks, weak=True):  # guesses only where nothing else decided
-            self._propagate_ranks(ops, ranks, weak=False)
+        self.propagate_ranks(ops, ranks, weak=False)
+        if weak and self.propagate_ranks(ops, ranks, weak=True):  # guesses only where nothing else decided
+            self.propagate_ranks(ops, ranks, weak=False)
         return ranks
 
-    def _propagate_ranks(self, ops: list[Node], ranks: dict[tuple[int, int], int], weak: bool) -> bool:
+    def propagate_ranks(self, ops: list[Node], ranks: dict[tuple[int, int], int], weak: bool) -> bool:
         """Forward and backward rank rules to a fixed point (one backward sweep of guesses when ``weak``)."""
         any_change = False
         for _ in range(50):
@@ -429,7 +427,7 @@ class Converter:
 
     # ------------------------------------------------------------ translation
 
-    def _translate(self, node: Node) -> None:
+    def translate_node(self, node: Node) -> None:
         ctx = self.ctx
         ctx.node = node
         opdef = OPS[node.op]
