@@ -99,4 +99,4 @@ def supported_ops() -> list[str]:
     return sorted(OPS)
 
 
-from . import elementwise, nn, rnn, sequence, tensor  # noqa: E402,F401  (registration side effects)
+from . import conv, elementwise, nn, pick, rnn, sequence, tensor  # noqa: E402,F401  (registration side effects)

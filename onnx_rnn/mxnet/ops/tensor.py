@@ -53,6 +53,31 @@ def _reshape_rank(attrs: Attrs, ranks, n_out):
     return [count]
 
 
+def _reshape_back(attrs: Attrs, out, n_in):
+    """The input's rank where the shape only copies (0), merges (-3) and splits (-4) input dimensions: each
+    entry then consumes a known number of them (sizes and -1 leave it open)."""
+    try:
+        spec = list(attrs.ints("shape", ()))
+    except Exception:  # noqa: BLE001  (the translation reports bad attributes)
+        return [None]
+    consumed, i = 0, 0
+    while i < len(spec):
+        if spec[i] == 0:
+            consumed, i = consumed + 1, i + 1
+        elif spec[i] == -3:
+            consumed, i = consumed + 2, i + 1
+        elif spec[i] == -4:
+            consumed, i = consumed + 1, i + 3
+        else:
+            return [None]
+    return [consumed if spec and not attrs.bool("reverse") else None]
+
+
+def _only_sizes(spec: list[int]) -> bool:
+    """A target shape of sizes and at most one -1 (no entry refers to the input's dimensions)."""
+    return all(d > 0 or d == -1 for d in spec) and spec.count(-1) <= 1
+
+
 def plan_reshape(ctx: Context, spec: list[int], shape: Sequence[DimT], reverse: bool) -> list[tuple]:
     """MXNet's Reshape inference as a list of parts over the input's dimensions.
 
@@ -133,11 +158,15 @@ def _part_dims(ctx: Context, x: Value, part: tuple) -> list[DimT]:
     return [d1, d2]
 
 
-@register("Reshape", "reshape", rank=_reshape_rank, back=no_back)
+@register("Reshape", "reshape", rank=_reshape_rank, back=_reshape_back)
 def reshape(ctx: Context, attrs: Attrs, ins: list[Value]) -> list[Value]:
     x = ins[0]
     ctx.require_no_bcast(x)
     spec, reverse = _reshape_spec(ctx, attrs)
+    if x.rank is None and _only_sizes(spec):  # e.g. a label's Reshape(shape=(-1,)): the input's rank is moot
+        return [
+            ctx.value(ctx.emit("Reshape", [ctx.t(x), ctx.i64(spec)]), x.dtype, [None if d == -1 else d for d in spec])
+        ]
     ctx.require_rank(x)
     parts = plan_reshape(ctx, spec, x.shape, reverse)  # type: ignore[arg-type]
     dims: list[DimT] = [d for p in parts for d in _part_dims(ctx, x, p)]
