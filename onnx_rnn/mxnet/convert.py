@@ -508,9 +508,8 @@ class Converter:
                     continue
             if value.shape is None:
                 raise OnnxRnnError(
-                    f"the number of dimensions of input {node.name!r} cannot be worked out from the ops that "
-                    f"use it; give its shape with --input-shape {node.name}=d0,d1,... ('?' or a name keeps one "
-                    "symbolic)"
+                    f"the number of dimensions of input {node.name!r} is unknown: no op it feeds fixes it; "
+                    f"give its shape (--input-shape {node.name}=d0,d1,...; a name or -1 keeps a dimension symbolic)"
                 )
             shape = self._dims(value.shape)
             b.inputs.append(helper.make_tensor_value_info(node.name, np_to_onnx_dtype(value.dtype), shape))

@@ -73,11 +73,6 @@ def _reshape_back(attrs: Attrs, out, n_in):
     return [consumed if spec and not attrs.bool("reverse") else None]
 
 
-def _only_sizes(spec: list[int]) -> bool:
-    """A target shape of sizes and at most one -1 (no entry refers to the input's dimensions)."""
-    return all(d > 0 or d == -1 for d in spec) and spec.count(-1) <= 1
-
-
 def plan_reshape(ctx: Context, spec: list[int], shape: Sequence[DimT], reverse: bool) -> list[tuple]:
     """MXNet's Reshape inference as a list of parts over the input's dimensions.
 
@@ -163,10 +158,10 @@ def reshape(ctx: Context, attrs: Attrs, ins: list[Value]) -> list[Value]:
     x = ins[0]
     ctx.require_no_bcast(x)
     spec, reverse = _reshape_spec(ctx, attrs)
-    if x.rank is None and _only_sizes(spec):  # e.g. a label's Reshape(shape=(-1,)): the input's rank is moot
-        return [
-            ctx.value(ctx.emit("Reshape", [ctx.t(x), ctx.i64(spec)]), x.dtype, [None if d == -1 else d for d in spec])
-        ]
+    if x.rank is None and all(d > 0 or d == -1 for d in spec) and list(spec).count(-1) <= 1:
+        # sizes and one -1 only: no input axis is referred to, so its rank need not be known
+        out = ctx.emit("Reshape", [ctx.t(x), ctx.i64(list(spec))])
+        return [ctx.value(out, x.dtype, [d if d > 0 else None for d in spec])]
     ctx.require_rank(x)
     parts = plan_reshape(ctx, spec, x.shape, reverse)  # type: ignore[arg-type]
     dims: list[DimT] = [d for p in parts for d in _part_dims(ctx, x, p)]
