@@ -10,6 +10,9 @@ time, the cell's step as FullyConnected/elementwise ops, ``concat``); with ``unr
 
 Not here because keras-mxnet 2.2.4.3 cannot run them on MXNet 1.9.1 (``predict`` fails binding the symbol
 with a ``dot`` shape error): stacked recurrent layers (an RNN layer fed by another one) and ``Bidirectional``.
+Nor the default ``unroll=False`` layers: on MXNet 1.9.1 their ``_foreach`` models predict the same output for
+every input (keras-mxnet's own ``predict``), so they would test nothing (they do convert and match once the
+control-flow translations are in).
 """
 
 from __future__ import annotations
