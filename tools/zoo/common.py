@@ -67,6 +67,7 @@ def write_entry(
     what: str,
     args: Sequence[str] = (),
     source: str = SOURCE,
+    needs_ops: Sequence[str] = (),
 ) -> None:
     """NAME-io.npz and NAME-convert.json beside the checkpoint the model's own saver wrote."""
     for suffix in ("-symbol.json", "-0000.params"):
@@ -75,7 +76,9 @@ def write_entry(
     arrays = {k: np.asarray(v) for k, v in inputs.items()}
     arrays.update({f"output{i}": np.asarray(o) for i, o in enumerate(outputs)})
     np.savez_compressed(folder / f"{name}-io.npz", **arrays, source=np.array(source))
-    meta = {"args": list(args), "family": family, "what": what}
+    meta: dict[str, object] = {"args": list(args), "family": family, "what": what}
+    if needs_ops:  # ops this model needs that not every checkout of the issue's branches translates yet
+        meta["needs_ops"] = list(needs_ops)
     (folder / f"{name}-convert.json").write_text(json.dumps(meta, indent=1) + "\n")
 
 

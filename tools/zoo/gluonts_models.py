@@ -63,7 +63,9 @@ class DeepARDistributionArgs(DeepARTrainingNetwork):
         return tuple(self.proj_distr_args(rnn_outputs)) + (scale,)
 
 
-def _export(net: mx.gluon.HybridBlock, inputs: list[np.ndarray], out_dir: Path, name: str, what: str) -> str:
+def _export(
+    net: mx.gluon.HybridBlock, inputs: list[np.ndarray], out_dir: Path, name: str, what: str, needs_ops: list[str]
+) -> str:
     net.initialize(mx.init.Uniform(0.3))
     net.hybridize()
     outputs = net(*[mx.nd.array(a) for a in inputs])
@@ -75,7 +77,15 @@ def _export(net: mx.gluon.HybridBlock, inputs: list[np.ndarray], out_dir: Path, 
     # estimator; several inputs meet only ops (stack, batch_dot of the lags) that do not fix their rank
     args = [f"--input-shape={n}=batch," + ",".join(str(d) for d in a.shape[1:]) for n, a in zip(names, inputs)]
     write_entry(
-        folder, name, dict(zip(names, inputs)), [o.asnumpy() for o in outputs], FAMILY, what, args, source=SOURCE
+        folder,
+        name,
+        dict(zip(names, inputs)),
+        [o.asnumpy() for o in outputs],
+        FAMILY,
+        what,
+        args,
+        source=SOURCE,
+        needs_ops=needs_ops,
     )
     return name
 
@@ -126,7 +136,7 @@ def deepar_gaussian(out_dir: Path) -> str:
         "mean scaler, static-cat Embedding, 2 unrolled LSTMCells (the second residual); heads the weighted and "
         "per-step negative log-likelihood; 9 inputs data0..data8 (feat_static_cat ... future_observed_values)"
     )
-    return _export(net, inputs, out_dir, "deepar_gaussian", what)
+    return _export(net, inputs, out_dir, "deepar_gaussian", what, ["repeat"])
 
 
 def deepar_student_t(out_dir: Path) -> str:
@@ -139,7 +149,7 @@ def deepar_student_t(out_dir: Path) -> str:
         "GluonTS DeepAR (num_layers=2, num_cells=8, gru, Student-t): the training network's unroll_encoder and "
         "proj_distr_args, i.e. the distribution arguments mu, sigma, nu the sampler draws from, and the scale"
     )
-    return _export(net, inputs, out_dir, "deepar_student_t", what)
+    return _export(net, inputs, out_dir, "deepar_student_t", what, ["repeat"])
 
 
 def mqrnn(out_dir: Path) -> str:
@@ -175,7 +185,7 @@ def mqrnn(out_dir: Path) -> str:
         "decoder, incremental quantile output; inputs past_target, past/future dynamic features, "
         "feat_static_cat, past_observed_values"
     )
-    return _export(net, inputs, out_dir, "mqrnn", what)
+    return _export(net, inputs, out_dir, "mqrnn", what, ["_np_cumsum"])
 
 
 def build(out_dir: Path) -> list[str]:
