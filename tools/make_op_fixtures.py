@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""MXNet 1.9.1's own outputs for single-op symbols: Convolution, Pooling and pick (tests/fixtures/mxnet_ops/).
+"""MXNet 1.9.1's own outputs for single-op symbols: Convolution, Deconvolution, Pooling, pick.
 
 Run with the MXNet venv (tools/mxnet_env.sh): ``.venv-mxnet/bin/python tools/make_op_fixtures.py``. Each case
 CASE is a tiny checkpoint (CASE-symbol.json, CASE-0000.params) and CASE-io.npz with its inputs and MXNet's
@@ -37,6 +37,16 @@ CONV: dict[str, Case] = {
     "conv2d_group_dilate": (
         lambda d: mx.sym.Convolution(d, num_filter=6, kernel=(3, 3), num_group=3, dilate=(2, 1), name="c"),
         (1, 3, 9, 8),
+    ),
+    "deconv1d": (
+        lambda d: mx.sym.Deconvolution(d, num_filter=3, kernel=(3,), stride=(2,), pad=(1,), adj=(1,), name="c"),
+        (2, 2, 6),
+    ),
+    "deconv2d_bias_group": (
+        lambda d: mx.sym.Deconvolution(
+            d, num_filter=4, kernel=(2, 3), stride=(2, 1), dilate=(1, 2), num_group=2, no_bias=False, name="c"
+        ),
+        (1, 4, 3, 5),
     ),
     "pool1d_max": (lambda d: mx.sym.Pooling(d, kernel=(3,), stride=(2,), pool_type="max"), (2, 3, 12)),
     "pool1d_avg_full_pad": (

@@ -1,4 +1,4 @@
-"""Convolution and Pooling (1-D, 2-D, 3-D; channels-first layouts), as DeepSpeech2 and OCR front ends use them.
+"""Convolution, Deconvolution and Pooling (1-D, 2-D, 3-D; channels first), as DeepSpeech2 and OCR front ends use them.
 
 MXNet's defaults: stride and dilate 1, pad 0 on every spatial axis (pad is symmetric: the same on both sides).
 Pooling's ``pooling_convention`` ``valid`` floors the output size, ``full`` ceils it (ONNX ``ceil_mode``);
@@ -139,3 +139,42 @@ def pooling(ctx: Context, attrs: Attrs, ins: list[Value]) -> list[Value]:
             out = ctx.emit("Mul", [out, ctx.scalar(float(np.prod(kernel)), x.dtype)])
     spatial = [_out_size(x.shape[2 + i], kernel[i], stride[i], pad[i], 1, ceil) for i in range(n)]
     return [ctx.value(out, x.dtype, (x.shape[0], x.shape[1], *spatial))]
+
+
+@register("Deconvolution", rank=_kernel_rank, back=_kernel_back, arity=(2, 3))
+def deconvolution(ctx: Context, attrs: Attrs, ins: list[Value]) -> list[Value]:
+    """ONNX ConvTranspose: weights (C, num_filter / num_group, *kernel) in both; MXNet's ``adj`` is
+    ``output_padding``. MXNet's default is ``no_bias=True`` here (unlike Convolution)."""
+    no_bias = attrs.bool("no_bias", True)
+    if len(ins) != (2 if no_bias else 3):
+        raise ctx.fail(f"expected {2 if no_bias else 3} inputs (data, weight{'' if no_bias else ', bias'})")
+    if attrs.ints("target_shape", ()):
+        raise attrs.fail("target_shape", "no target shape (give pad and adj instead)")
+    x, w = ins[0], ins[1]
+    kernel = attrs.ints("kernel")
+    n = _spatial(ctx, attrs, x, kernel)
+    stride, dilate, pad = (_per_axis(attrs, k, n, d) for k, d in (("stride", 1), ("dilate", 1), ("pad", 0)))
+    adj = _per_axis(attrs, "adj", n, 0)
+    filters, groups = attrs.int("num_filter"), attrs.int("num_group", 1)
+    dtype = x.dtype
+    inputs = [ctx.t(x), as_dtype(ctx, w, dtype)] + ([] if no_bias else [as_dtype(ctx, ins[2], dtype)])
+    out = ctx.emit(
+        "ConvTranspose",
+        inputs,
+        kernel_shape=list(kernel),
+        strides=list(stride),
+        dilations=list(dilate),
+        pads=list(pad) * 2,
+        output_padding=list(adj),
+        group=groups,
+    )
+    assert x.shape is not None
+    spatial: list[DimT] = []
+    for i in range(n):
+        size = x.shape[2 + i]
+        spatial.append(
+            (size - 1) * stride[i] - 2 * pad[i] + dilate[i] * (kernel[i] - 1) + 1 + adj[i]
+            if isinstance(size, int)
+            else None
+        )
+    return [ctx.value(out, dtype, (x.shape[0], filters, *spatial))]
