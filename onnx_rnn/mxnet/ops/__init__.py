@@ -102,10 +102,12 @@ def supported_ops() -> list[str]:
 
 from . import (  # noqa: E402,F401  (registration side effects)
     control_flow,
+    conv,
     elementwise,
     indexing,
     nn,
     numpy_mode,
+    pick,
     rnn,
     sequence,
     tensor,
