@@ -13,9 +13,9 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from torch_cases import Config, export_config, matrix, max_error, sessions
+from torch_cases import Config, export_config, matrix, max_error, sessions  # noqa: E402 (after importorskip)
 
-from onnx_rnn.runtime import plugin_available
+from onnx_rnn.runtime import plugin_available  # noqa: E402 (after importorskip)
 
 
 @pytest.mark.parametrize("config", matrix(), ids=Config.id)

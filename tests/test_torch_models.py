@@ -11,10 +11,10 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from torch_cases import sessions
+from torch_cases import sessions  # noqa: E402 (after importorskip)
 
-import onnx_rnn.torch as ort_torch
-from onnx_rnn import OnnxRnnError
+import onnx_rnn.torch as ort_torch  # noqa: E402 (after importorskip)
+from onnx_rnn import OnnxRnnError  # noqa: E402 (after importorskip)
 
 TOL = 1e-5
 

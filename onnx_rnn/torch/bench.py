@@ -25,7 +25,7 @@ NAMES = ("torch-lstmp", "torch-lstmp-stream")
 def bench_torch_lstmp(threads: int, repeat: int, provider: str = "cpu") -> list[Result]:
     """Both workloads; each a Result for onnx-rnn and one for PyTorch (notes say why one is missing)."""
     try:
-        import torch
+        import torch  # noqa: PLC0415 (optional dependency, imported when used)
     except ImportError:
         return [Result(name, peer, None, "torch not installed") for name in NAMES for peer in ("onnx-rnn", "pytorch")]
     if provider != "cpu":
@@ -59,7 +59,7 @@ def describe() -> str:
 
 
 def _encoder() -> Any:
-    import torch
+    import torch  # noqa: PLC0415 (optional dependency, imported when used)
 
     torch.manual_seed(0)
 
@@ -78,7 +78,7 @@ def _encoder() -> Any:
 
 
 def _export(torch: Any, encoder: Any) -> bytes:
-    from .export import export
+    from .export import export  # noqa: PLC0415 (optional dependency, imported when used)
 
     T, N = WHOLE
     args = (torch.zeros(T, N, FEATURES), torch.zeros(LAYERS, N, PROJ), torch.zeros(LAYERS, N, HIDDEN))
@@ -95,9 +95,9 @@ def _export(torch: Any, encoder: Any) -> bytes:
 
 
 def _session(model: bytes, threads: int) -> Any:
-    import onnxruntime as ort
+    import onnxruntime as ort  # noqa: PLC0415 (optional dependency, imported when used)
 
-    from ..runtime import InferenceSession
+    from ..runtime import InferenceSession  # noqa: PLC0415 (optional dependency, imported when used)
 
     options = ort.SessionOptions()
     options.intra_op_num_threads = threads

@@ -117,7 +117,7 @@ def export(
     every sequence length and batch size. ``portable``/``plugin_only`` choose how LSTM layers with projection
     are written (export_rnn's options).
     """
-    import torch
+    import torch  # noqa: PLC0415 (optional dependency, imported when used)
 
     if isinstance(model, (torch.jit.ScriptModule, torch.jit.ScriptFunction)):
         raise OnnxRnnError("onnx_rnn.torch.export takes an eager nn.Module (it is traced), not a TorchScript module")
@@ -342,7 +342,7 @@ class _stand_ins:
 
 
 def _make_stand_in(module: Any, key: int) -> Any:
-    import torch
+    import torch  # noqa: PLC0415 (optional dependency, imported when used)
 
     class RNNStandIn(torch.nn.Module):
         """Calls the placeholder function in the original module's calling convention. Other attributes
@@ -378,7 +378,7 @@ def _make_stand_in(module: Any, key: int) -> Any:
 
 
 def is_lstm(module: Any) -> bool:
-    import torch
+    import torch  # noqa: PLC0415 (optional dependency, imported when used)
 
     return isinstance(module, torch.nn.LSTM)
 
@@ -395,7 +395,7 @@ def _placeholder() -> Any:
 
 
 def _make_placeholder() -> Any:
-    import torch
+    import torch  # noqa: PLC0415 (optional dependency, imported when used)
 
     class RNNPlaceholder(torch.autograd.Function):
         @staticmethod
@@ -437,23 +437,24 @@ def _make_placeholder() -> Any:
 
 
 class _tracing_paused:
-    """Run the real module inside the placeholder's forward without the tracer recording its ops."""
+    """Run the real module inside the placeholder's forward without the tracer recording its ops (torch._C
+    holds the only switch for that)."""
 
     def __enter__(self) -> None:
-        import torch
+        import torch  # noqa: PLC0415 (optional dependency, imported when used)
 
-        self.state = torch._C._get_tracing_state()
-        torch._C._set_tracing_state(None)  # type: ignore[attr-defined]
+        self.state = torch._C._get_tracing_state()  # noqa: SLF001 (no public API pauses the tracer)
+        torch._C._set_tracing_state(None)  # type: ignore[attr-defined]  # noqa: SLF001
 
     def __exit__(self, *exc: object) -> None:
-        import torch
+        import torch  # noqa: PLC0415 (optional dependency, imported when used)
 
-        torch._C._set_tracing_state(self.state)  # type: ignore[attr-defined]
+        torch._C._set_tracing_state(self.state)  # type: ignore[attr-defined]  # noqa: SLF001
 
 
 def _Root(module: Any) -> Any:
     """A container around a bare RNN module, so the module itself can be swapped."""
-    import torch
+    import torch  # noqa: PLC0415 (optional dependency, imported when used)
 
     class Root(torch.nn.Module):
         def __init__(self) -> None:

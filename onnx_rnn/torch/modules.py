@@ -37,14 +37,14 @@ class TorchRNN:
 
 def is_rnn_module(module: Any) -> bool:
     """True for ``nn.LSTM``, ``nn.GRU`` and ``nn.RNN`` (and subclasses that keep their forward)."""
-    import torch
+    import torch  # noqa: PLC0415 (optional dependency, imported when used)
 
     return isinstance(module, (torch.nn.LSTM, torch.nn.GRU, torch.nn.RNN))
 
 
 def module_mode(module: Any) -> str:
     """MXNet's mode name for an RNN module."""
-    import torch
+    import torch  # noqa: PLC0415 (optional dependency, imported when used)
 
     if isinstance(module, torch.nn.LSTM):
         return "lstm"
