@@ -8,7 +8,7 @@ DEMO_MODEL ?= char_lstm
 DEMO_DIR   := build/demo
 PYTEST_ARGS ?=
 
-.PHONY: setup demo test test-sanitize bench cuda-build clean lint lint-python lint-cpp format-cpp
+.PHONY: setup demo test test-sanitize test-torch-matrix bench cuda-build clean lint lint-python lint-cpp format-cpp
 
 setup: $(STAMP)
 
@@ -42,6 +42,10 @@ test: setup
 # The plugin's tests once more, against a copy built with AddressSanitizer and UndefinedBehaviorSanitizer.
 test-sanitize: setup
 	PYTHON=$(PY) bash tools/run_sanitized_plugin_tests.sh
+
+# The PyTorch front end over the whole configuration matrix (the default suite samples it).
+test-torch-matrix: setup
+	ONNX_RNN_TORCH_MATRIX=full $(PY) -m pytest -q tests/test_torch_export.py $(PYTEST_ARGS)
 
 bench: setup
 	$(VENV)/bin/onnx-rnn bench
