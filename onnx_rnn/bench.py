@@ -131,7 +131,8 @@ def _external_workload(name: str, args: argparse.Namespace) -> list[Result]:
 
     module, function = EXTERNAL_WORKLOADS[name].split(":")
     print(f"# {name}", flush=True)
-    return getattr(importlib.import_module(module), function)(args.threads, args.repeat, args.provider)
+    run: Callable[[int, int, str], list[Result]] = getattr(importlib.import_module(module), function)
+    return run(args.threads, args.repeat, args.provider)
 
 
 def bench_workload(w: Workload, threads: int, repeat: int, provider: str, mxnet: bool = True) -> list[Result]:
