@@ -12,7 +12,7 @@ import numpy as np
 
 from ..params import OnnxLayerWeights
 from ..spec import RNNSpec
-from .builder import CUSTOM_DOMAIN, GraphBuilder
+from .builder import CUSTOM_DOMAIN, CUSTOM_OP_TYPE, GraphBuilder
 
 _ONNX_OP = {"lstm": "LSTM", "gru": "GRU", "rnn_tanh": "RNN", "rnn_relu": "RNN"}
 
@@ -60,7 +60,7 @@ def emit_standard_layer(
 def emit_custom_lstm_layer(
     builder: GraphBuilder, spec: RNNSpec, weights: OnnxLayerWeights, inputs: LayerInputs, index: int
 ) -> LayerOutputs:
-    """Our ``onnx_rnn.LSTM`` node (docs/custom_op.md): projection and MXNet's cell-state clipping."""
+    """Our ``onnx_rnn.LSTMP`` node (contract v2, docs/custom_op.md): projection and MXNet's cell-state clipping."""
     W = builder.initializer(weights.W, f"layer{index}_W")
     R = builder.initializer(weights.R, f"layer{index}_R")
     B = builder.initializer(weights.B, f"layer{index}_B")
@@ -73,7 +73,7 @@ def emit_custom_lstm_layer(
             clip_nan=int(spec.lstm_state_clip_nan),
         )
     node_inputs = [inputs.x, W, R, B, inputs.sequence_length, inputs.initial_h, inputs.initial_c, P]
-    y, y_h, y_c = builder.node("LSTM", _trim(node_inputs), 3, domain=CUSTOM_DOMAIN, **attrs)
+    y, y_h, y_c = builder.node(CUSTOM_OP_TYPE, _trim(node_inputs), 3, domain=CUSTOM_DOMAIN, **attrs)
     return LayerOutputs(y, y_h, y_c)
 
 

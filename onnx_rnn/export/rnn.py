@@ -47,8 +47,8 @@ def emit_rnn(
     model-local function of the same name that runtimes without the plugin inline).
     """
     layers = split_parameters(spec, parameters, input_size)
-    emit_layer = choose_layer_emitter(spec, backend)
     dtype = np.dtype(parameters.dtype)
+    emit_layer = choose_layer_emitter(spec, backend, dtype)
     compute = compute_dtype(spec, dtype, backend)
     x, state, state_cell = (_cast(builder, t, compute, dtype) for t in (data, state, state_cell))
 
@@ -68,10 +68,16 @@ def emit_rnn(
     return RNNOutputNames(*(_cast(builder, t, dtype, compute) for t in (x, hy, cy)))
 
 
-def choose_layer_emitter(spec: RNNSpec, backend: str) -> LayerEmitter:
+def choose_layer_emitter(spec: RNNSpec, backend: str, dtype: np.dtype | None = None) -> LayerEmitter:
+    """The emitter of each layer. ``dtype`` float64: layers standard ONNX expresses are written with Scan and
+    elementwise operators (ONNX Runtime has no float64 LSTM/GRU/RNN kernel; those operators run in float64)."""
     if backend not in BACKENDS:
         raise OnnxRnnError(f"unknown backend {backend!r}; expected one of {', '.join(BACKENDS)}")
     if not spec.needs_custom_lstm:
+        if dtype is not None and np.dtype(dtype) == np.float64:
+            from .portable import emit_portable_standard_layer  # noqa: PLC0415
+
+            return emit_portable_standard_layer
         return emit_standard_layer
     if backend == "portable":
         from .portable import emit_portable_lstm_layer  # noqa: PLC0415 (only needed for this path)
@@ -85,14 +91,12 @@ def choose_layer_emitter(spec: RNNSpec, backend: str) -> LayerEmitter:
 
 
 def compute_dtype(spec: RNNSpec, dtype: np.dtype, backend: str) -> np.dtype:
-    """The dtype the layers compute in.
+    """The dtype the layers compute in: the model's own, float64 included.
 
-    ONNX Runtime's CPU provider has no float64 kernel for LSTM, GRU or RNN, so standard nodes compute a
-    float64 model in float32 behind Casts. Our custom op and the portable path run float64 natively.
+    ONNX Runtime's CPU provider has no float64 kernel for LSTM, GRU or RNN, so float64 layers are never standard
+    nodes (choose_layer_emitter); our custom op and the Scan decomposition run float64 natively.
     """
-    if dtype == np.float64 and not spec.needs_custom_lstm:
-        return np.dtype(np.float32)
-    return dtype
+    return np.dtype(dtype)
 
 
 def _cast(builder: GraphBuilder, tensor: str | None, to: np.dtype, frm: np.dtype) -> str | None:
