@@ -155,9 +155,10 @@ std::string validate_lstm_inputs(const LstmAttrs& attrs, const TensorDesc* in, i
   if (d.has_proj) {
     const TensorDesc& Pj = in[kProjection];
     if (Pj.dims.size() == 2) {
-      s << prefix(kProjection) << " has rank 2 " << shape_to_string(Pj.dims)
-        << ": ONNX LSTM's peephole weights P (D, 3*hidden_size) are not supported; input #7 of this op is the "
-           "projection (D, P, hidden_size)";
+      s << prefix(kProjection) << " must have rank 3 with shape (D, P, hidden_size), got "
+        << shape_to_string(Pj.dims)
+        << ": ONNX LSTM's peephole weights P (D, 3*hidden_size) are not supported (input #7 of this op is the "
+           "projection)";
       return s.str();
     }
     if (Pj.dims.size() != 3) {

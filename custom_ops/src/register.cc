@@ -9,6 +9,7 @@
 #include <exception>
 #include <mutex>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "cuda_abi.h"
@@ -48,7 +49,7 @@ const LstmOp* self(const OrtCustomOp* op) { return static_cast<const LstmOp*>(op
 // is an error (never "absent"), and so is every ONNX LSTM attribute this op does not implement. An attribute name
 // the contract does not know cannot be seen here; onnx_rnn.InferenceSession and `onnx-rnn check` refuse those
 // (onnx_rnn/export/contract.py).
-enum class AttrType { kAbsent, kInt, kFloat, kString, kInts, kFloats, kOther };
+enum class AttrType { kAbsent, kInt, kFloat, kString, kInts, kFloats, kTensor, kOther };
 
 const char* attr_type_name(AttrType t) {
   switch (t) {
@@ -57,7 +58,8 @@ const char* attr_type_name(AttrType t) {
     case AttrType::kString: return "STRING";
     case AttrType::kInts: return "INTS";
     case AttrType::kFloats: return "FLOATS";
-    case AttrType::kOther: return "another type (STRINGS, TENSOR, GRAPH, ...)";
+    case AttrType::kTensor: return "TENSOR";
+    case AttrType::kOther: return "another type (STRINGS, GRAPH, ...)";
     default: return "absent";
   }
 }
@@ -76,6 +78,36 @@ bool ok(OrtStatus* st) {
   return false;
 }
 
+// A TENSOR attribute: its element type and element count, and its first value as a double when it is float64.
+struct TensorAttr {
+  bool present = false;
+  int32_t elem_type = 0;
+  size_t count = 0;
+  double value = 0.0;
+};
+
+TensorAttr tensor_attr(const OrtKernelInfo* info, const char* name) {
+  TensorAttr out;
+  OrtAllocator* alloc = nullptr;
+  if (!ok(g_api->GetAllocatorWithDefaultOptions(&alloc))) return out;
+  OrtValue* v = nullptr;
+  if (!ok(g_api->KernelInfoGetAttribute_tensor(info, name, alloc, &v)) || !v) return out;
+  out.present = true;
+  OrtTensorTypeAndShapeInfo* shape = nullptr;
+  if (ok(g_api->GetTensorTypeAndShape(v, &shape))) {
+    ONNXTensorElementDataType type = ONNX_TENSOR_ELEMENT_DATA_TYPE_UNDEFINED;
+    if (ok(g_api->GetTensorElementType(shape, &type))) out.elem_type = static_cast<int32_t>(type);
+    if (!ok(g_api->GetTensorShapeElementCount(shape, &out.count))) out.count = 0;
+    g_api->ReleaseTensorTypeAndShapeInfo(shape);
+  }
+  void* data = nullptr;
+  if (out.elem_type == ONNX_TENSOR_ELEMENT_DATA_TYPE_DOUBLE && out.count == 1 &&
+      ok(g_api->GetTensorMutableData(v, &data)) && data)
+    out.value = *static_cast<const double*>(data);
+  g_api->ReleaseValue(v);
+  return out;
+}
+
 AttrType attr_type(const OrtKernelInfo* info, const char* name) {
   int64_t i = 0;
   float f = 0.f;
@@ -85,16 +117,20 @@ AttrType attr_type(const OrtKernelInfo* info, const char* name) {
   OrtStatus* st = g_api->KernelInfoGetAttribute_string(info, name, nullptr, &size);
   if (!st) return AttrType::kString;
   if (is_absent_status(st)) return AttrType::kAbsent;
+  if (tensor_attr(info, name).present) return AttrType::kTensor;
+  // The array getters do not check the attribute's type (they succeed with no values for, e.g., STRINGS), so
+  // only a non-empty answer counts.
   size = 0;
-  if (ok(g_api->KernelInfoGetAttributeArray_int64(info, name, nullptr, &size))) return AttrType::kInts;
+  if (ok(g_api->KernelInfoGetAttributeArray_int64(info, name, nullptr, &size)) && size > 0) return AttrType::kInts;
   size = 0;
-  if (ok(g_api->KernelInfoGetAttributeArray_float(info, name, nullptr, &size))) return AttrType::kFloats;
+  if (ok(g_api->KernelInfoGetAttributeArray_float(info, name, nullptr, &size)) && size > 0)
+    return AttrType::kFloats;
   return AttrType::kOther;
 }
 
 std::string attr_error(const char* op, const char* name, const char* want, AttrType got) {
   return std::string(op) + ": attribute '" + name + "' must be " + want + ", got " + attr_type_name(got) +
-         (std::strcmp(want, "FLOAT") == 0 && got == AttrType::kInt ? " (write 0.0, not 0)" : "");
+         (std::strncmp(want, "FLOAT", 5) == 0 && got == AttrType::kInt ? " (write 0.0, not 0)" : "");
 }
 
 // Reads every attribute of the contract (docs/custom_op.md) with its exact type; "" or the error message.
@@ -114,7 +150,16 @@ std::string read_attrs(const OrtKernelInfo* info, const char* op, LstmAttrValues
   for (const Want& w : wants) {
     const AttrType got = attr_type(info, w.name);
     if (got == AttrType::kAbsent) continue;
-    if (got != w.type) return attr_error(op, w.name, attr_type_name(w.type), got);
+    const bool clip = w.type == AttrType::kFloat;  // clip_min/clip_max: FLOAT, or a float64 scalar TENSOR
+    if (clip && got == AttrType::kTensor) {
+      const TensorAttr t = tensor_attr(info, w.name);
+      if (t.elem_type != ONNX_TENSOR_ELEMENT_DATA_TYPE_DOUBLE || t.count != 1)
+        return std::string(op) + ": attribute '" + w.name +
+               "' as a TENSOR must hold one float64 value (for float64 models), got element type " +
+               std::to_string(t.elem_type) + " with " + std::to_string(t.count) + " elements";
+      continue;
+    }
+    if (got != w.type) return attr_error(op, w.name, clip ? "FLOAT (or a float64 scalar TENSOR)" : attr_type_name(w.type), got);
   }
   if (attr_type(info, "hidden_size") == AttrType::kAbsent)
     return std::string(op) + ": attribute 'hidden_size' (INT) is required but missing";
@@ -129,9 +174,17 @@ std::string read_attrs(const OrtKernelInfo* info, const char* op, LstmAttrValues
       return std::string(op) + ": cannot read attribute 'direction'";
     v->direction = std::string(buf.data());
   }
-  float f = 0.f;
-  if ((v->has_clip_min = ok(g_api->KernelInfoGetAttribute_float(info, "clip_min", &f)))) v->clip_min = f;
-  if ((v->has_clip_max = ok(g_api->KernelInfoGetAttribute_float(info, "clip_max", &f)))) v->clip_max = f;
+  for (auto [name, has, value] : {std::tuple<const char*, bool*, double*>{"clip_min", &v->has_clip_min, &v->clip_min},
+                                   {"clip_max", &v->has_clip_max, &v->clip_max}}) {
+    float f = 0.f;
+    if (ok(g_api->KernelInfoGetAttribute_float(info, name, &f))) {
+      *has = true;
+      *value = f;
+    } else if (const TensorAttr t = tensor_attr(info, name); t.present) {
+      *has = true;
+      *value = t.value;
+    }
+  }
   int64_t i = 0;
   if (ok(g_api->KernelInfoGetAttribute_int64(info, "clip_nan", &i))) v->clip_nan = i;
   if (ok(g_api->KernelInfoGetAttribute_int64(info, "layout", &i))) v->layout = i;

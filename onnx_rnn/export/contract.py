@@ -7,6 +7,7 @@ node's attributes, so the kernel cannot see an attribute name the contract does 
 
 from __future__ import annotations
 
+import numpy as np
 import onnx
 from onnx import AttributeProto
 
@@ -57,6 +58,10 @@ def check_custom_nodes(model: onnx.ModelProto) -> None:
                 raise OnnxRnnError(
                     f"{where}: unknown attribute {attr.name!r}; {want_op} has {', '.join(ATTRIBUTE_TYPES)}"
                 )
+            if attr.name in ("clip_min", "clip_max") and attr.type == AttributeProto.TENSOR:
+                if attr.t.data_type != onnx.TensorProto.DOUBLE or int(np.prod(attr.t.dims)) != 1:
+                    raise OnnxRnnError(f"{where}: attribute {attr.name!r} as a TENSOR must hold one float64 value")
+                continue
             if attr.type != want:
                 got = AttributeProto.AttributeType.Name(attr.type)
                 raise OnnxRnnError(

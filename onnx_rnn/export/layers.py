@@ -9,6 +9,8 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import numpy as np
+import onnx
+from onnx import numpy_helper
 
 from ..params import OnnxLayerWeights
 from ..spec import RNNSpec
@@ -68,13 +70,21 @@ def emit_custom_lstm_layer(
     attrs: dict = {"hidden_size": spec.state_size, "direction": direction_attr(spec)}
     if spec.clips:
         attrs.update(
-            clip_min=float(spec.lstm_state_clip_min),
-            clip_max=float(spec.lstm_state_clip_max),
+            clip_min=_clip_attr(spec.lstm_state_clip_min, weights.W.dtype),
+            clip_max=_clip_attr(spec.lstm_state_clip_max, weights.W.dtype),
             clip_nan=int(spec.lstm_state_clip_nan),
         )
     node_inputs = [inputs.x, W, R, B, inputs.sequence_length, inputs.initial_h, inputs.initial_c, P]
     y, y_h, y_c = builder.node(CUSTOM_OP_TYPE, _trim(node_inputs), 3, domain=CUSTOM_DOMAIN, **attrs)
     return LayerOutputs(y, y_h, y_c)
+
+
+def _clip_attr(value: float, dtype: np.dtype) -> float | onnx.TensorProto:
+    """A clip bound: a FLOAT attribute (float32, what float32/float16 models compute with), or for float64 models
+    a float64 scalar TENSOR, so the bound keeps MXNet's double value (docs/custom_op.md)."""
+    if np.dtype(dtype) == np.float64:
+        return numpy_helper.from_array(np.array(float(value), dtype=np.float64))
+    return float(value)
 
 
 def _trim(inputs: list[str | None]) -> list[str | None]:
