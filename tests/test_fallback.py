@@ -234,3 +234,14 @@ def test_quantize_dynamic_leaves_our_layers_or_quantizes_them_correctly(tmp_path
         got = plain_session(quantized, library).run(None, feeds)
         scale = max(float(np.abs(w).max()) for w in want)
         assert max_error(got, want) / scale < (0.2 if portable else 1e-6)
+
+
+@pytest.mark.parametrize("mode", ["lstm", "gru", "rnn_tanh", "rnn_relu"])
+def test_portable_with_lengths_is_right_on_onnx_reference(mode):
+    """onnx.reference ignores a standard node's sequence_lens; --portable writes Scan layers there instead."""
+    spec = RNNSpec(mode=mode, state_size=4, bidirectional=True, state_outputs=True, use_sequence_length=True)
+    params, feeds, want = feeds_and_expected(spec, zero_state=False, dtype=np.float32)
+    model = export_spec(spec, params, portable=True)
+    assert not any(n.op_type in ("LSTM", "GRU", "RNN") for n in model.graph.node)
+    assert max_error(ReferenceEvaluator(model).run(None, feeds), want) < 1e-5
+    assert max_error(plain_session(model).run(None, feeds), want) < 1e-5

@@ -232,7 +232,7 @@ def test_portable_graph_is_standard_onnx(opset):
 
 @pytest.mark.parametrize("mode", ["lstm", "gru", "rnn_tanh"])
 def test_standard_layers_untouched(mode):
-    """Layers standard ONNX expresses exactly are the same standard nodes in every backend."""
+    """Layers standard ONNX expresses exactly are the same standard nodes in every backend (float32, no lengths)."""
     spec = RNNSpec(mode=mode, state_size=4, num_layers=2, bidirectional=True, state_outputs=True)
     params = random_case(spec, 2, 2, 3)[0]
     plugin = export_spec(spec, params, plugin_only=True)

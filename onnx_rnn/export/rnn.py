@@ -48,7 +48,7 @@ def emit_rnn(
     """
     layers = split_parameters(spec, parameters, input_size)
     dtype = np.dtype(parameters.dtype)
-    emit_layer = choose_layer_emitter(spec, backend, dtype)
+    emit_layer = choose_layer_emitter(spec, backend, dtype, lengths=sequence_length is not None)
     compute = compute_dtype(spec, dtype, backend)
     x, state, state_cell = (_cast(builder, t, compute, dtype) for t in (data, state, state_cell))
 
@@ -68,13 +68,22 @@ def emit_rnn(
     return RNNOutputNames(*(_cast(builder, t, dtype, compute) for t in (x, hy, cy)))
 
 
-def choose_layer_emitter(spec: RNNSpec, backend: str, dtype: np.dtype | None = None) -> LayerEmitter:
-    """The emitter of each layer. ``dtype`` float64: layers standard ONNX expresses are written with Scan and
-    elementwise operators (ONNX Runtime has no float64 LSTM/GRU/RNN kernel; those operators run in float64)."""
+def choose_layer_emitter(
+    spec: RNNSpec, backend: str, dtype: np.dtype | None = None, *, lengths: bool = False
+) -> LayerEmitter:
+    """The emitter of each layer.
+
+    Layers standard ONNX expresses are standard nodes, except that they are written with Scan and elementwise
+    operators (``emit_portable_standard_layer``) for ``dtype`` float64 (ONNX Runtime has no float64
+    LSTM/GRU/RNN kernel, but runs those operators in float64) and for the ``portable`` backend with sequence
+    ``lengths`` (onnx.reference ignores a standard node's ``sequence_lens``, and OpenVINO does with symbolic
+    shapes: docs/portable.md).
+    """
     if backend not in BACKENDS:
         raise OnnxRnnError(f"unknown backend {backend!r}; expected one of {', '.join(BACKENDS)}")
     if not spec.needs_custom_lstm:
-        if dtype is not None and np.dtype(dtype) == np.float64:
+        float64 = dtype is not None and np.dtype(dtype) == np.float64
+        if float64 or (backend == "portable" and lengths):
             from .portable import emit_portable_standard_layer  # noqa: PLC0415
 
             return emit_portable_standard_layer
