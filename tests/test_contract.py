@@ -221,3 +221,15 @@ def test_lstmp_is_no_onnx_or_onnxruntime_operator():
     ort_names = {s.name for s in ort_c.get_all_operator_schema()}  # ai.onnx, ai.onnx.ml, com.microsoft, ...
     assert "LSTM" in onnx_names and "DynamicQuantizeLSTM" in ort_names
     assert "LSTMP" not in onnx_names | ort_names
+
+
+@needs_plugin
+def test_kernel_refuses_t_beyond_int32():
+    """T = 2^31 (with an empty batch, so nothing is allocated) is refused, not run as int32(T) steps."""
+    model = lstmp_model({"hidden_size": H})
+    for dim, symbol in zip(model.graph.input[0].type.tensor_type.shape.dim, ("T", "N", "I")):
+        dim.dim_param = symbol
+    x = np.zeros((2**31, 0, I), dtype=np.float32)
+    with pytest.raises(Exception) as info:
+        raw_session(model).run(None, {**feeds(), "X": x})
+    assert "dimension above 2147483647" in str(info.value), str(info.value)
