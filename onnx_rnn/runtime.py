@@ -6,7 +6,7 @@ import os
 import warnings
 from importlib import metadata
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Sequence
 
 import onnx
 
@@ -114,7 +114,7 @@ _PROPERTIES = (
 ).split()
 
 
-def copy_session_options(options=None):  # type: ignore[no-untyped-def]
+def copy_session_options(options: Any = None) -> Any:
     """A new ``onnxruntime.SessionOptions`` with ``options``' settings (a fresh one for None).
 
     ONNX Runtime's SessionOptions cannot be copied or pickled, and registering a custom-op library on one

@@ -99,7 +99,8 @@ CONFIGS = list(itertools.product(CUSTOM, [False, True], [False, True], [False, T
 
 def config_id(c) -> str:
     (proj, clip), bi, lengths, zero = c
-    return f"{'P' if proj else ''}{'C' if clip else ''}-{'bi' if bi else 'uni'}{'-len' if lengths else ''}{'-zero' if zero else ''}"
+    layer = ("P" if proj else "") + ("C" if clip else "")
+    return f"{layer}-{'bi' if bi else 'uni'}{'-len' if lengths else ''}{'-zero' if zero else ''}"
 
 
 # ------------------------------------------------------------------ every configuration, without the plugin

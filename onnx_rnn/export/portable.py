@@ -19,7 +19,7 @@ with the custom op's inputs instead of initializers.
 
 from __future__ import annotations
 
-from typing import Callable, NamedTuple, Sequence
+from typing import Any, Callable, NamedTuple, Sequence
 
 import numpy as np
 import onnx
@@ -108,8 +108,8 @@ def emit_lstm_decomposition(
     def step(body: _Body, states: list[str], xw_t: str) -> tuple[list[str], str]:
         h, c = states
         gates = body.node("Add", [xw_t, body.node("MatMul", [h, tensors.rt])])  # (D, N, 4H), order i, o, f, c
-        sig_part, cand = body.node("Split", [gates, split_3h_h], 2, axis=2)
-        i, o, f = body.node("Split", [body.node("Sigmoid", [sig_part]), split_h3], 3, axis=2)
+        sig_part, cand = body.split([gates, split_3h_h], 2, axis=2)
+        i, o, f = body.split([body.node("Sigmoid", [sig_part]), split_h3], 3, axis=2)
         c_new = body.node("Add", [body.node("Mul", [f, c]), body.node("Mul", [i, body.node("Tanh", [cand])])])
         if clip is not None:
             clipped = body.node("Min", [body.node("Max", [c_new, lo]), hi])
@@ -163,9 +163,9 @@ def emit_portable_standard_layer(
         def step(body: _Body, states: list[str], xw_t: str) -> tuple[list[str], str]:
             (h,) = states
             hr = body.node("MatMul", [h, rt])  # (D, N, 3H), order z, r, h
-            x_zr, x_h = body.node("Split", [xw_t, split_2h_h], 2, axis=2)
-            h_zr, h_h = body.node("Split", [hr, split_2h_h], 2, axis=2)
-            z, r = body.node("Split", [body.node("Sigmoid", [body.node("Add", [x_zr, h_zr])]), split_h2], 2, axis=2)
+            x_zr, x_h = body.split([xw_t, split_2h_h], 2, axis=2)
+            h_zr, h_h = body.split([hr, split_2h_h], 2, axis=2)
+            z, r = body.split([body.node("Sigmoid", [body.node("Add", [x_zr, h_zr])]), split_h2], 2, axis=2)
             cand = body.node("Tanh", [body.node("Add", [x_h, body.node("Mul", [r, body.node("Add", [h_h, rb_h])])])])
             h_new = body.node("Add", [body.node("Mul", [body.node("Sub", [one, z]), cand]), body.node("Mul", [z, h])])
             return [h_new], h_new
@@ -248,10 +248,10 @@ def _step_body(
     elem = np_to_onnx_dtype(dtype)
     if masked:
         zero = b.initializer(np.zeros((), dtype=dtype), f"{prefix}_zero")
-    body = _Body(b)
+    body = _Body(b)  # the body's own nodes; constants and weights are the outer graph's
     states = [b.unique(f"{prefix}_state{k}") for k in range(num_states)]
     xw_t = b.unique(f"{prefix}_xw_t")
-    mask_t = b.unique(f"{prefix}_mask_t") if masked else None
+    mask_t = b.unique(f"{prefix}_mask_t") if masked else ""
 
     new_states, y_t = step(body, states, xw_t)
     if masked:  # t >= len_b: keep the state, emit zeros
@@ -275,12 +275,20 @@ class _Body:
         self.outer = outer
         self.nodes: list[onnx.NodeProto] = []
 
-    def node(self, op_type: str, inputs: Sequence[str], n_outputs: int = 1, **attrs) -> str | list[str]:
+    def node(self, op_type: str, inputs: Sequence[str], **attrs: Any) -> str:
+        """Append a node with one output; returns its name."""
+        return self._append(op_type, inputs, 1, attrs)[0]
+
+    def split(self, inputs: Sequence[str], n_outputs: int, **attrs: Any) -> list[str]:
+        """Append a ``Split`` node with ``n_outputs`` outputs."""
+        return self._append("Split", inputs, n_outputs, attrs)
+
+    def _append(self, op_type: str, inputs: Sequence[str], n_outputs: int, attrs: dict[str, Any]) -> list[str]:
         outputs = [self.outer.unique(f"{op_type.lower()}_out") for _ in range(n_outputs)]
         self.nodes.append(
             helper.make_node(op_type, list(inputs), outputs, name=self.outer.unique(f"{op_type}_node"), **attrs)
         )
-        return outputs[0] if n_outputs == 1 else outputs
+        return outputs
 
 
 def _reverse_time(b: GraphBuilder, tensor: str, lengths: str | None) -> str:
