@@ -5,13 +5,13 @@ from __future__ import annotations
 import argparse
 import platform
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from .errors import OnnxRnnError
 from .files import load_array, load_attrs, save_model
-
-PROVIDERS = {"cpu": "CPUExecutionProvider", "cuda": "CUDAExecutionProvider"}
+from .providers import PROVIDERS, provider_names
 
 
 # ---------------------------------------------------------------- convert
@@ -102,7 +102,7 @@ def run_convert(args: argparse.Namespace) -> int:
     return 0
 
 
-def _spec_attrs(args: argparse.Namespace) -> dict:
+def _spec_attrs(args: argparse.Namespace) -> dict[str, Any]:
     """Spec attributes from --attrs, overridden by explicit flags (flags win)."""
     attrs = load_attrs(args.attrs) if args.attrs else {}
     for name in _SPEC_FLAGS:
@@ -114,7 +114,7 @@ def _spec_attrs(args: argparse.Namespace) -> dict:
     return attrs
 
 
-def _backend_kwargs(args: argparse.Namespace) -> dict:
+def _backend_kwargs(args: argparse.Namespace) -> dict[str, bool]:
     kwargs = {}
     if args.portable:
         kwargs["portable"] = True
@@ -160,10 +160,6 @@ def run_run(args: argparse.Namespace) -> int:
         np.save(out_dir / f"{_file_stem(name)}.npy", value)
         print(f"{name}: shape {tuple(value.shape)} {value.dtype} -> {out_dir / (_file_stem(name) + '.npy')}")
     return 0
-
-
-def provider_names(choices: list[str] | None) -> list[str] | None:
-    return None if not choices else [PROVIDERS[c] for c in choices]
 
 
 def _parse_input(item: str) -> tuple[str, np.ndarray]:

@@ -19,7 +19,8 @@ with the custom op's inputs instead of initializers.
 
 from __future__ import annotations
 
-from typing import Any, Callable, NamedTuple, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any, NamedTuple
 
 import numpy as np
 import onnx
@@ -51,9 +52,10 @@ class LstmTensors(NamedTuple):
 
 
 def spec_clip(spec: RNNSpec) -> Clip | None:
-    if not spec.clips:
+    lo, hi = spec.lstm_state_clip_min, spec.lstm_state_clip_max  # both or neither (RNNSpec checks)
+    if lo is None or hi is None:
         return None
-    return Clip(float(spec.lstm_state_clip_min), float(spec.lstm_state_clip_max), bool(spec.lstm_state_clip_nan))
+    return Clip(float(lo), float(hi), bool(spec.lstm_state_clip_nan))
 
 
 def emit_portable_lstm_layer(
@@ -330,7 +332,10 @@ def _zeros(b: GraphBuilder, lead: list[int], batch: str, tail: list[int], dtype:
 def _step_mask(b: GraphBuilder, x: str, lengths: str) -> str:
     """(T, N, 1) bool: step t is valid for batch element b (t < len_b)."""
     axis0 = b.constant_i64([0], "axis0")
-    scalar = lambda tensor: b.node("Squeeze", [tensor, axis0])[0]  # noqa: E731 (Range takes scalars)
+
+    def scalar(tensor: str) -> str:  # Range takes scalars
+        return b.node("Squeeze", [tensor, axis0])[0]
+
     steps = b.node(
         "Range", [scalar(b.constant_i64([0], "zero")), scalar(_dim(b, x, 0)), scalar(b.constant_i64([1], "one"))]
     )[0]

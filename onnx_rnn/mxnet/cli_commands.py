@@ -7,9 +7,13 @@ from __future__ import annotations
 
 import argparse
 import re
-from typing import Sequence
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from ..errors import OnnxRnnError
+
+if TYPE_CHECKING:
+    import onnx
 
 _SYMBOLIC = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
@@ -80,7 +84,7 @@ def run_convert_checkpoint(args: argparse.Namespace) -> int:
     return 0
 
 
-def _shape(value_info) -> str:
+def _shape(value_info: onnx.ValueInfoProto) -> str:
     tensor = value_info.type.tensor_type
     if not tensor.HasField("shape"):
         return "(?)"

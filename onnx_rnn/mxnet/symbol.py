@@ -11,6 +11,7 @@ from __future__ import annotations
 import ast
 import json
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -198,14 +199,14 @@ class Attrs:
         except (ValueError, SyntaxError, MemoryError, RecursionError):
             raise self.fail(key, expected) from None
 
-    def str(self, key: str, default: Any = _NONE) -> Any:
+    def text(self, key: str, default: Any = _NONE) -> Any:
         if key not in self.raw:
             if default is _NONE:
                 raise self.fail(key, "a value (the attribute is missing)")
             return default
         return self.raw[key].strip()
 
-    def bool(self, key: str, default: bool = False) -> bool:
+    def flag(self, key: str, default: bool = False) -> bool:
         if key not in self.raw:
             return default
         value = self._literal(key, "True or False")
@@ -215,7 +216,7 @@ class Attrs:
             return bool(value)
         raise self.fail(key, "True or False")
 
-    def int(self, key: str, default: Any = _NONE) -> Any:
+    def integer(self, key: str, default: Any = _NONE) -> Any:
         if not self.has(key):
             if default is _NONE:
                 raise self.fail(key, "an integer")
@@ -227,7 +228,7 @@ class Attrs:
             raise self.fail(key, "an integer")
         return value
 
-    def float(self, key: str, default: Any = _NONE) -> Any:
+    def number(self, key: str, default: Any = _NONE) -> Any:
         if not self.has(key):
             if default is _NONE:
                 raise self.fail(key, "a number")
@@ -248,7 +249,7 @@ class Attrs:
             value = (value,)
         if not isinstance(value, (tuple, list)):
             raise self.fail(key, "a tuple of integers")
-        out = []
+        out: list[int | None] = []
         for v in value:
             if v is None and allow_none:
                 out.append(None)
@@ -270,12 +271,9 @@ class Attrs:
 _DTYPE_NAMES = [n for n in DTYPE_FLAGS.values() if n != "bfloat16"]
 
 
-def parse_dtype(text: str, fail) -> np.dtype:
+def parse_dtype(text: str, fail: Callable[[], OnnxRnnError]) -> np.dtype:
     text = text.strip()
-    if text.lstrip("-").isdigit():
-        name = DTYPE_FLAGS.get(int(text))
-    else:
-        name = text
+    name = DTYPE_FLAGS.get(int(text)) if text.lstrip("-").isdigit() else text
     if name == "bfloat16" or name not in _DTYPE_NAMES:
         raise fail()
     return np.dtype(name)
