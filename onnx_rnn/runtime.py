@@ -98,24 +98,60 @@ def InferenceSession(  # named like onnxruntime.InferenceSession, which it mirro
 
 
 # Session configuration keys (onnxruntime_session_options_config_keys.h, 1.21) copied when the caller set them.
-_CONFIG_KEYS = (
-    "session.disable_prepacking session.use_env_allocators session.load_model_format session.save_model_format "
-    "session.set_denormal_as_zero session.disable_quant_qdq session.disable_double_qdq_remover "
-    "session.enable_quant_qdq_cleanup optimization.enable_gelu_approximation session.disable_aot_function_inlining "
-    "optimization.memory_optimizer_config optimization.enable_memory_probe_recompute_config "
-    "optimization.disable_specified_optimizers session.use_device_allocator_for_initializers "
-    "session.inter_op.allow_spinning session.intra_op.allow_spinning session.use_ort_model_bytes_directly "
-    "session.qdqisint8allowed session.x64quantprecision session.dynamic_block_base session.force_spinning_stop "
-    "session.strict_shape_type_inference session.allow_released_opsets_only session.node_partition_config_file "
-    "session.intra_op_thread_affinities session.debug_layout_transformation session.disable_cpu_ep_fallback "
-    "session.collect_node_memory_stats_to_file ep.context_enable ep.context_file_path ep.context_embed_mode "
-    "ep.context_node_name_prefix ep.share_ep_contexts session.qdq_matmulnbits_accuracy_level"
-).split()
-_PROPERTIES = (
-    "enable_cpu_mem_arena enable_mem_pattern enable_mem_reuse enable_profiling execution_mode execution_order "
-    "graph_optimization_level inter_op_num_threads intra_op_num_threads log_severity_level log_verbosity_level "
-    "logid optimized_model_filepath profile_file_prefix use_deterministic_compute use_per_session_threads"
-).split()
+_CONFIG_KEYS = [
+    "session.disable_prepacking",
+    "session.use_env_allocators",
+    "session.load_model_format",
+    "session.save_model_format",
+    "session.set_denormal_as_zero",
+    "session.disable_quant_qdq",
+    "session.disable_double_qdq_remover",
+    "session.enable_quant_qdq_cleanup",
+    "optimization.enable_gelu_approximation",
+    "session.disable_aot_function_inlining",
+    "optimization.memory_optimizer_config",
+    "optimization.enable_memory_probe_recompute_config",
+    "optimization.disable_specified_optimizers",
+    "session.use_device_allocator_for_initializers",
+    "session.inter_op.allow_spinning",
+    "session.intra_op.allow_spinning",
+    "session.use_ort_model_bytes_directly",
+    "session.qdqisint8allowed",
+    "session.x64quantprecision",
+    "session.dynamic_block_base",
+    "session.force_spinning_stop",
+    "session.strict_shape_type_inference",
+    "session.allow_released_opsets_only",
+    "session.node_partition_config_file",
+    "session.intra_op_thread_affinities",
+    "session.debug_layout_transformation",
+    "session.disable_cpu_ep_fallback",
+    "session.collect_node_memory_stats_to_file",
+    "ep.context_enable",
+    "ep.context_file_path",
+    "ep.context_embed_mode",
+    "ep.context_node_name_prefix",
+    "ep.share_ep_contexts",
+    "session.qdq_matmulnbits_accuracy_level",
+]
+_PROPERTIES = [
+    "enable_cpu_mem_arena",
+    "enable_mem_pattern",
+    "enable_mem_reuse",
+    "enable_profiling",
+    "execution_mode",
+    "execution_order",
+    "graph_optimization_level",
+    "inter_op_num_threads",
+    "intra_op_num_threads",
+    "log_severity_level",
+    "log_verbosity_level",
+    "logid",
+    "optimized_model_filepath",
+    "profile_file_prefix",
+    "use_deterministic_compute",
+    "use_per_session_threads",
+]
 
 
 def copy_session_options(options: ort.SessionOptions | None = None) -> ort.SessionOptions:
@@ -136,12 +172,18 @@ def copy_session_options(options: ort.SessionOptions | None = None) -> ort.Sessi
         if hasattr(options, name):
             setattr(fresh, name, getattr(options, name))
     for key in _CONFIG_KEYS:
-        try:
-            value = options.get_session_config_entry(key)
-        except Exception:  # noqa: BLE001 (onnxruntime raises RuntimeError for an unset key)
-            continue
-        fresh.add_session_config_entry(key, value)
+        value = _config_entry(options, key)
+        if value is not None:
+            fresh.add_session_config_entry(key, value)
     return fresh
+
+
+def _config_entry(options: ort.SessionOptions, key: str) -> str | None:
+    """The session configuration entry ``key``, or None when it is not set (onnxruntime raises then)."""
+    try:
+        return str(options.get_session_config_entry(key))
+    except RuntimeError:
+        return None
 
 
 def _load(model_or_path: onnx.ModelProto | bytes | str | os.PathLike[str]) -> tuple[bytes | str, onnx.ModelProto]:

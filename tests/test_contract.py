@@ -155,11 +155,11 @@ def test_inference_session_refuses_an_unsupported_domain_version():
 # ----------------------------------------------------------------------------------- ONNX's LSTM node tests
 def onnx_lstm_cases() -> list[tuple[str, onnx.NodeProto, list, list]]:
     """ONNX's LSTM node test cases (node, inputs, expected outputs), captured from their ``export_*`` methods."""
-    from onnx.backend.test.case.node import lstm  # noqa: PLC0415
+    from onnx.backend.test.case.node import lstm
 
     captured = []
 
-    def expect(node, inputs, outputs, name, **_):  # noqa: ANN001
+    def expect(node, inputs, outputs, name, **_):
         captured.append((name, node, inputs, outputs))
 
     saved, lstm.expect = lstm.expect, expect
@@ -215,7 +215,7 @@ def test_onnx_lstm_node_cases(case):
 # ------------------------------------------------------------------------------------------ the op type name
 def test_lstmp_is_no_onnx_or_onnxruntime_operator():
     """Tools that ignore domains must not take our op for a known one (v1's LSTM was ONNX's LSTM)."""
-    from onnxruntime.capi import onnxruntime_pybind11_state as ort_c  # noqa: PLC0415
+    from onnxruntime.capi import onnxruntime_pybind11_state as ort_c
 
     onnx_names = {s.name for s in onnx.defs.get_all_schemas_with_history()}
     ort_names = {s.name for s in ort_c.get_all_operator_schema()}  # ai.onnx, ai.onnx.ml, com.microsoft, ...

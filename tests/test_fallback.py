@@ -20,7 +20,7 @@ import onnx_rnn
 from onnx_rnn.export import GraphBuilder, emit_rnn, export_spec
 from onnx_rnn.export.builder import CUSTOM_DOMAIN
 from onnx_rnn.reference import run_spec
-from onnx_rnn.runtime import library_path, plugin_available
+from onnx_rnn.runtime import copy_session_options, library_path, plugin_available
 from onnx_rnn.spec import RNNSpec
 
 T, N, I = 4, 3, 3
@@ -201,8 +201,9 @@ def test_session_options_are_not_changed_and_can_be_reused():
     for _ in range(3):
         session = onnx_rnn.InferenceSession(model, sess_options=options)
         assert max_error(session.run(None, feeds), want) < 1e-12
-    assert session._sess_options.intra_op_num_threads == 1
-    assert session._sess_options.get_session_config_entry("session.intra_op.allow_spinning") == "0"
+    copied = copy_session_options(options)
+    assert copied.intra_op_num_threads == 1
+    assert copied.get_session_config_entry("session.intra_op.allow_spinning") == "0"
     # The caller's options are still usable with stock onnxruntime and carry no onnx_rnn domain.
     ort.InferenceSession(model.SerializeToString(), options, providers=["CPUExecutionProvider"])
 
@@ -221,7 +222,7 @@ def test_quantize_dynamic_leaves_our_layers_or_quantizes_them_correctly(tmp_path
     """ORT's dynamic quantizer on a model we write: it loads and runs (plugin or not). The default form's LSTMP
     nodes are left alone (exact); the portable form's MatMuls are quantized to int8 (its error, relative to the
     largest output value: about 1% on Y, 13% on the final cell state at H=16, P=3, with ORT 1.21 and 1.32)."""
-    from onnxruntime.quantization import quantize_dynamic  # noqa: PLC0415
+    from onnxruntime.quantization import quantize_dynamic
 
     spec = dataclasses.replace(custom_spec(3, (-0.5, 0.5, False), True, True, layers=2), state_size=16)
     params, feeds, want = feeds_and_expected(spec, zero_state=False, dtype=np.float32)
