@@ -92,6 +92,17 @@ class Context:
         self._derived: dict[tuple[int, str], str] = {}
         self._scalars: dict[tuple[str, str], str] = {}
 
+    def child(self, builder: GraphBuilder) -> Context:
+        """A context for a control-flow body emitted into ``builder``: the same dimension classes, graph inputs
+        and initializer caches (the body's builder puts initializers in the outer graph), but its own run-time
+        shape cache, so no tensor made inside the body is used outside it."""
+        body = Context(builder, self.backend)
+        body.used_inputs = self.used_inputs
+        body._parent, body._bound, body._role = self._parent, self._bound, self._role
+        body._derived, body._scalars = self._derived, self._scalars
+        body._shape_cache = dict(self._shape_cache)
+        return body
+
     # ------------------------------------------------------------ errors and names
 
     def fail(self, message: str) -> OnnxRnnError:

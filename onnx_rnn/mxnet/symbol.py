@@ -29,6 +29,7 @@ class Node:
     name: str
     attrs: dict[str, str]
     inputs: tuple[tuple[int, int], ...]  # (node index, output index)
+    subgraphs: tuple[Symbol, ...] = ()  # control flow (_foreach, _while_loop, _cond): the bodies
 
     @property
     def is_variable(self) -> bool:
@@ -101,6 +102,11 @@ def parse_symbol(text: str | bytes, source: str = "<symbol>") -> Symbol:
         doc = json.loads(text)
     except (ValueError, UnicodeDecodeError) as exc:
         raise _not_a_symbol(source, f"invalid JSON ({exc})") from None
+    return _parse_graph(doc, source)
+
+
+def _parse_graph(doc: Any, source: str) -> Symbol:
+    """One graph object (the file's top level, or a control-flow node's subgraph)."""
     if not isinstance(doc, dict):
         raise _not_a_symbol(source, f"the top level is a {type(doc).__name__}, not an object")
     if "nodes" not in doc or "heads" not in doc:
@@ -137,7 +143,13 @@ def parse_symbol(text: str | bytes, source: str = "<symbol>") -> Symbol:
             if raw["name"] in names:
                 raise OnnxRnnError(f"{source}: two variables are named {raw['name']!r}; expected unique names")
             names.add(raw["name"])
-        nodes.append(Node(i, op, raw["name"], attrs, inputs))
+        raw_subgraphs = raw.get("subgraphs", [])
+        if not isinstance(raw_subgraphs, list):
+            raise _not_a_symbol(source, f"node {i} ({raw['name']!r}) has non-list 'subgraphs'")
+        subgraphs = tuple(
+            _parse_graph(g, f"{source}: subgraph {k} of node {raw['name']!r}") for k, g in enumerate(raw_subgraphs)
+        )
+        nodes.append(Node(i, op, raw["name"], attrs, inputs, subgraphs))
     heads = [_entry(h, f"head {k}", source, len(nodes)) for k, h in enumerate(raw_heads)]
     if "arg_nodes" in doc:
         arg_nodes = doc["arg_nodes"]

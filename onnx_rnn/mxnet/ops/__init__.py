@@ -100,4 +100,15 @@ def supported_ops() -> list[str]:
     return sorted(OPS)
 
 
-from . import elementwise, nn, rnn, sequence, tensor  # noqa: E402,F401  (registration side effects)
+from . import (  # noqa: E402,F401  (registration side effects)
+    control_flow,
+    conv,
+    elementwise,
+    indexing,
+    nn,
+    numpy_mode,
+    pick,
+    rnn,
+    sequence,
+    tensor,
+)

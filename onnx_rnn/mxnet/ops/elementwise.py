@@ -399,14 +399,38 @@ def binary(ctx: Context, key: str, a: Value, b: Value) -> Value:
     return ctx.value(tensor, dtype, shape, bcast)
 
 
+def equal_shapes(attrs: Attrs, ranks: list[int | None], n_out: int) -> list[int | None]:
+    """Inputs of one shape (elemwise_*, add_n): any input of known rank gives the output's."""
+    known = [r for r in ranks if r is not None]
+    return [known[0] if known else None] * n_out
+
+
+def same_shape_binary(ctx: Context, key: str, a: Value, b: Value) -> Value:
+    """An elemwise_* op: both inputs have one shape, so a shape known for one is the other's too."""
+    if a.shape is None and b.shape is not None and not b.bcast:
+        a = ctx.value(ctx.t(a), a.dtype, b.shape) if a.const is None else a
+    elif b.shape is None and a.shape is not None and not a.bcast:
+        b = ctx.value(ctx.t(b), b.dtype, a.shape) if b.const is None else b
+    return binary(ctx, key, a, b)
+
+
 def _register_binary(key: str, names: list[str]) -> None:
+    elementwise = names[0].startswith("elemwise") or names[0].startswith("_")
+
     def translate(ctx: Context, attrs: Attrs, ins: list[Value]) -> list[Value]:
         if len(ins) != 2:
             raise ctx.fail(f"expected 2 inputs, got {len(ins)}")
+        if elementwise:
+            return [same_shape_binary(ctx, key, ins[0], ins[1])]
         return [binary(ctx, key, ins[0], ins[1])]
 
-    elementwise = names[0].startswith("elemwise") or names[0].startswith("_")
-    register(*names, rank=broadcast, back=same_back if elementwise else no_back, bcast_ok=True, arity=(2, 2))(translate)
+    register(
+        *names,
+        rank=equal_shapes if elementwise else broadcast,
+        back=same_back if elementwise else no_back,
+        bcast_ok=True,
+        arity=(2, 2),
+    )(translate)
 
 
 for _key, _names in BINARY_NAMES.items():
@@ -432,11 +456,11 @@ for _key, _names in SCALAR_NAMES.items():
     _register_scalar(_key, _names)
 
 
-@register("add_n", "ElementWiseSum", "_sum", rank=broadcast, back=same_back, bcast_ok=True, arity=(1, None))
+@register("add_n", "ElementWiseSum", "_sum", rank=equal_shapes, back=same_back, bcast_ok=True, arity=(1, None))
 def add_n(ctx: Context, attrs: Attrs, ins: list[Value]) -> list[Value]:
     total = ins[0]
     for v in ins[1:]:
-        total = binary(ctx, "add", total, v)
+        total = same_shape_binary(ctx, "add", total, v)
     return [total]
 
 
