@@ -109,7 +109,7 @@ class _FunctionBodyBuilder(GraphBuilder):
 
 
 def build_function(signature: Signature, opset: int, doc: str = "") -> onnx.FunctionProto:
-    """The FunctionProto ``onnx_rnn.LSTM`` whose body decomposes the op for ``signature``."""
+    """The FunctionProto ``onnx_rnn.LSTMP`` whose body decomposes the op for ``signature``."""
     b = _FunctionBodyBuilder(opset)
     for name in FORMAL_INPUTS[: _num_formal_inputs(signature)] + FORMAL_OUTPUTS:
         b.reserve(name)
