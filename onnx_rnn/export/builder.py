@@ -6,14 +6,16 @@ through one builder, so names stay unique and opset imports are collected in one
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
 CUSTOM_DOMAIN = "onnx_rnn"
-CUSTOM_DOMAIN_VERSION = 1
+CUSTOM_DOMAIN_VERSION = 2  # contract v2 (docs/custom_op.md): op type LSTMP; v1 was LSTM at version 1
+CUSTOM_OP_TYPE = "LSTMP"
 DEFAULT_OPSET = 17
 MIN_OPSET = 14  # GRU/LSTM/RNN as we emit them, and Reshape's allowzero, are stable from 14
 
@@ -145,9 +147,9 @@ class GraphBuilder:
                 numpy_helper.from_array(a, name) for name, a in self.weights if a.nbytes <= SMALL_TENSOR_BYTES
             )
         else:
-            weights, self.weights = self.weights, []
-            for k, (name, array) in enumerate(weights):
-                weights[k] = None  # drop the builder's reference once the tensor holds the data
+            weights, self.weights = self.weights[::-1], []
+            while weights:  # popped: the builder's reference goes once the tensor holds the data
+                name, array = weights.pop()
                 initializers.append(numpy_helper.from_array(array, name))
                 del array
         # The oldest IR version that holds these opsets (and model-local functions), so older runtimes load it.
