@@ -228,7 +228,7 @@ def cpu_kernel_path() -> str:
     """The instruction set the plugin's CPU kernel uses for sessions created now, as
     "avx2 (this CPU: avx2,avx512-on-avx2,baseline)": the best this CPU runs, or the one $ONNX_RNN_CPU_ISA
     forces ("error: ..." when that is unknown or unsupported here). See custom_ops/README.md, "Instruction sets"."""
-    import ctypes
+    import ctypes  # noqa: PLC0415
 
     library = ctypes.CDLL(library_path())
     path, paths = getattr(library, "OnnxRnnCpuKernelPath", None), getattr(library, "OnnxRnnCpuKernelPaths", None)

@@ -58,7 +58,7 @@ def _cpu_paths() -> list[str]:
         return chosen.split(",")
     if LIB is None:
         return ["auto"]
-    import ctypes  # noqa: PLC0415
+    import ctypes
 
     query = getattr(ctypes.CDLL(LIB), "OnnxRnnCpuKernelPaths", None)
     if query is None:  # a library from before the dispatch

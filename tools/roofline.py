@@ -16,6 +16,7 @@ FLOPs: 2 per multiply-add of the GEMMs (input, recurrent and projection products
 from __future__ import annotations
 
 import argparse
+import contextlib
 import ctypes
 import os
 import statistics
@@ -110,10 +111,8 @@ def candidates(w: Workload, paths: list[str], threads: int) -> dict[str, Callabl
     if w.spec.clips and not w.spec.projection_size:
         native = replace(w, spec=replace(w.spec, lstm_state_clip_min=None, lstm_state_clip_max=None))
         out["ort LSTM (no clip)"] = _ort_runner(native, params, threads, "cpu")
-    try:
+    with contextlib.suppress(ImportError):  # no PyTorch: no peer column
         out["pytorch"] = torch_runner(w, params, threads)
-    except ImportError:
-        pass
     return out
 
 
