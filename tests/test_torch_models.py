@@ -158,9 +158,13 @@ def test_module_called_twice_and_in_a_python_loop():
         dynamic_axes={"a": {1: "N"}, "b": {0: "T", 1: "N"}},
     )
     exported = onnx.load_from_string(data)
-    assert len(exported.functions) >= 2  # differently configured layers: function overloads
-    weights = [t for t in exported.graph.initializer if t.name.startswith("layer0_W")]
-    assert len(weights) == 2  # one copy per module, however often it is called
+    # differently configured layers: one fallback function (the first configuration's); the other layers are
+    # standard operators, since ORT before 1.27 and onnx.reference do not resolve function overloads
+    assert len(exported.functions) == 1
+    assert any(n.domain == "onnx_rnn" for n in exported.graph.node)
+    # one copy of each module's weights, however often it is called: no two weight initializers hold the same data
+    weights = [t.raw_data for t in exported.graph.initializer if t.raw_data and onnx.numpy_helper.to_array(t).size > 8]
+    assert len(weights) >= 2 and len(set(weights)) == len(weights)
     for session in sessions(data).values():
         for N, T in ((2, 4), (1, 9)):
             a, b = torch.randn(3, N, 6), torch.randn(T, N, 6)
