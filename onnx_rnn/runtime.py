@@ -224,6 +224,20 @@ def plugin_cuda_status() -> str:
     return status.decode()
 
 
+def cpu_kernel_path() -> str:
+    """The instruction set the plugin's CPU kernel uses for sessions created now, as
+    "avx2 (this CPU: avx2,avx512-on-avx2,baseline)": the best this CPU runs, or the one $ONNX_RNN_CPU_ISA
+    forces ("error: ..." when that is unknown or unsupported here). See custom_ops/README.md, "Instruction sets"."""
+    import ctypes  # noqa: PLC0415
+
+    library = ctypes.CDLL(library_path())
+    path, paths = getattr(library, "OnnxRnnCpuKernelPath", None), getattr(library, "OnnxRnnCpuKernelPaths", None)
+    if path is None or paths is None:
+        return "unknown (the library does not report it)"
+    path.restype = paths.restype = ctypes.c_char_p
+    return f"{path().decode()} (this CPU: {paths().decode()})"
+
+
 def _providers(providers: Sequence[str] | None) -> list[str]:
     """Check the requested providers against this onnxruntime build; never switch silently.
 
