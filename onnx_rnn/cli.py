@@ -6,9 +6,11 @@ Every failure the user can cause prints one line on stderr and exits non-zero; n
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 from typing import Callable, Sequence
 
+from . import __version__
 from .errors import OnnxRnnError
 
 EXIT_ERROR = 2
@@ -17,6 +19,7 @@ EXIT_ERROR = 2
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    logging.basicConfig(format="onnx-rnn: %(message)s", level=logging.INFO if args.verbose else logging.WARNING)
     if not hasattr(args, "handler"):
         parser.print_help()
         return EXIT_ERROR
@@ -38,9 +41,15 @@ class OneLineParser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     parser = OneLineParser(prog="onnx-rnn", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"onnx-rnn {__version__}")
+    # -v works before or after the command; the subcommand's default must not reset the global one.
+    parser.add_argument("-v", "--verbose", action="store_true", help="say what is done, step by step (on stderr)")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=OneLineParser)
     for name, help_text, add_arguments, handler in _commands():
         sub = commands.add_parser(name, help=help_text, description=help_text)
+        sub.add_argument(
+            "-v", "--verbose", action="store_true", default=argparse.SUPPRESS, help="say what is done (on stderr)"
+        )
         add_arguments(sub)
         sub.set_defaults(handler=handler)
     return parser
@@ -64,7 +73,12 @@ def _commands() -> list[tuple[str, str, Callable, Callable]]:
             c.run_check,
         ),
         ("info", "versions, providers and the plugin library", c.add_info_arguments, c.run_info),
-        ("bench", "time onnx-rnn against PyTorch, ONNX Runtime's LSTM and MXNet", c.add_bench_arguments, c.run_bench),
+        (
+            "bench",
+            "time any ONNX model (percentiles), or onnx-rnn against PyTorch, ONNX Runtime's LSTM and MXNet",
+            c.add_bench_arguments,
+            c.run_bench,
+        ),
     ]
 
 

@@ -64,12 +64,26 @@ def needs_plugin(model: onnx.ModelProto) -> bool:
     return any(n.domain == CUSTOM_DOMAIN and (n.domain, n.op_type) not in local for n in model.graph.node)
 
 
+def uses_custom_ops(model: onnx.ModelProto) -> bool:
+    """True when a graph node is of our domain (with or without a fallback function)."""
+    from .export.builder import CUSTOM_DOMAIN  # noqa: PLC0415
+
+    return any(n.domain == CUSTOM_DOMAIN for n in model.graph.node)
+
+
+def plugin_serves(model: onnx.ModelProto) -> bool:
+    """True when :func:`InferenceSession` registers the plugin for ``model``: it has custom nodes and the
+    library is built. Then the plugin's kernel runs them; otherwise their fallback functions do."""
+    return uses_custom_ops(model) and plugin_available()
+
+
 def InferenceSession(  # noqa: N802 (mirrors onnxruntime.InferenceSession)
     model_or_path: onnx.ModelProto | bytes | str | os.PathLike,
     sess_options=None,
     providers: Sequence[str] | None = None,
 ):
-    """An ``onnxruntime.InferenceSession`` with the onnx-rnn plugin registered when it is built.
+    """An ``onnxruntime.InferenceSession`` with the onnx-rnn plugin registered when the model has custom nodes
+    and the plugin is built (a model of standard nodes never loads the library).
 
     A model that needs the plugin while it is missing raises :class:`OnnxRnnError` saying how to get it.
     """
@@ -77,7 +91,7 @@ def InferenceSession(  # noqa: N802 (mirrors onnxruntime.InferenceSession)
 
     model_bytes, model = _load(model_or_path)
     options = sess_options if sess_options is not None else ort.SessionOptions()
-    if plugin_available():
+    if plugin_serves(model):  # only for custom nodes: a model of standard nodes never loads the library
         options.register_custom_ops_library(library_path())
     elif needs_plugin(model):
         library_path()  # raises with the explanation
@@ -143,7 +157,7 @@ def _providers(providers: Sequence[str] | None) -> list[str]:
     if not kept:
         raise OnnxRnnError(
             f"execution provider(s) {', '.join(missing)} not available in this onnxruntime "
-            f"(available: {', '.join(sorted(available))}); for CUDA install onnx-rnn[gpu] on a machine with "
+            f"(available: {', '.join(sorted(available))}); for CUDA install onnxruntime-gpu as docs/gpu.md says, on a machine with "
             "an NVIDIA GPU, or list CPUExecutionProvider as a fallback"
         )
     warnings.warn(f"{', '.join(missing)} not available; running on {', '.join(map(str, kept))}", stacklevel=3)
