@@ -41,8 +41,10 @@ test: setup
 test-sanitize: setup
 	PYTHON=$(PY) bash tools/run_sanitized_plugin_tests.sh
 
+# MXNet's column comes from the venv tools/mxnet_env.sh makes (.venv-mxnet; made here when missing).
 bench: setup
-	$(VENV)/bin/onnx-rnn bench
+	bash tools/mxnet_env.sh
+	$(VENV)/bin/onnx-rnn bench --mxnet-venv .venv-mxnet
 
 # The release wheel: sdist first, then the wheel built from it (in isolation, headers fetched by CMake), repaired
 # by auditwheel to manylinux_2_28 (onnxruntime's own wheel's floor). One wheel for every CPython 3 (py3-none: the

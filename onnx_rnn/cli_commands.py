@@ -108,11 +108,33 @@ def run_convert(args: argparse.Namespace) -> int:
         **_backend_kwargs(args),
     )
     save_model(model, args.output)
-    print(
-        f"wrote {args.output}: {spec.describe()}, {parameters.dtype}, input size "
-        f"{spec.input_size_from_count(parameters.size)}"
-    )
+    print(written_summary(args.output, model))
     return 0
+
+
+def written_summary(path: str, model) -> str:
+    """What both convert forms print: nodes, inputs and outputs with their shapes, and whether it has custom
+    nodes (symbolic dimensions by name: README, Symbolic dimensions)."""
+    from .export.builder import CUSTOM_DOMAIN  # noqa: PLC0415
+
+    graph = model.graph
+    inputs = ", ".join(f"{i.name}{_shape(i)}" for i in graph.input)
+    outputs = ", ".join(f"{o.name}{_shape(o)}" for o in graph.output)
+    custom = any(n.domain == CUSTOM_DOMAIN for n in graph.node)
+    return f"wrote {path}: {len(graph.node)} nodes; inputs {inputs}; outputs {outputs}" + (
+        "; uses the onnx_rnn.LSTM custom op" if custom else ""
+    )
+
+
+def _shape(value_info) -> str:
+    tensor = value_info.type.tensor_type
+    if not tensor.HasField("shape"):
+        return "(?)"
+    dims = [
+        d.dim_param if d.HasField("dim_param") else str(d.dim_value) if d.HasField("dim_value") else "?"
+        for d in tensor.shape.dim
+    ]
+    return "(" + ", ".join(dims) + ")"
 
 
 def _spec_attrs(args: argparse.Namespace) -> dict:

@@ -56,6 +56,7 @@ def checkpoint_files(files: Sequence[str]) -> tuple[str, str]:
 
 
 def run_convert_checkpoint(args: argparse.Namespace) -> int:
+    from ..cli_commands import written_summary  # noqa: PLC0415
     from ..files import save_model  # noqa: PLC0415
     from .convert import convert_checkpoint  # noqa: PLC0415
 
@@ -69,23 +70,5 @@ def run_convert_checkpoint(args: argparse.Namespace) -> int:
         plugin_only=args.plugin_only,
     )
     save_model(model, args.output)
-    graph = model.graph
-    inputs = ", ".join(f"{i.name}{_shape(i)}" for i in graph.input)
-    outputs = ", ".join(f"{o.name}{_shape(o)}" for o in graph.output)
-    custom = any(op.domain and op.domain != "ai.onnx" for op in model.opset_import)
-    print(
-        f"wrote {args.output}: {len(graph.node)} nodes; inputs {inputs}; outputs {outputs}"
-        + ("; uses the onnx_rnn.LSTM custom op" if custom else "")
-    )
+    print(written_summary(args.output, model))
     return 0
-
-
-def _shape(value_info) -> str:
-    tensor = value_info.type.tensor_type
-    if not tensor.HasField("shape"):
-        return "(?)"
-    dims = [
-        d.dim_param if d.HasField("dim_param") else str(d.dim_value) if d.HasField("dim_value") else "?"
-        for d in tensor.shape.dim
-    ]
-    return "(" + ", ".join(dims) + ")"
