@@ -8,7 +8,7 @@ from .errors import OnnxRnnError
 
 __version__ = "0.1.0"
 
-__all__ = ["InferenceSession", "OnnxRnnError", "RNNSpec", "export_rnn", "library_path", "__version__"]
+__all__ = ["InferenceSession", "OnnxRnnError", "RNNSpec", "__version__", "export_rnn", "library_path"]
 
 # The public names below import onnx (and onnxruntime): they load on first use, so `onnx-rnn --help` and
 # `import onnx_rnn.cli` stay fast.

@@ -5,15 +5,18 @@ from __future__ import annotations
 import argparse
 import platform
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from .errors import OnnxRnnError
+from .providers import PROVIDERS, provider_names
+
+if TYPE_CHECKING:
+    import onnx
 
 # Parse-time imports stay light (argparse, numpy): onnx and onnxruntime load inside the handlers, so `--help`
 # answers at once.
-
-PROVIDERS = {"cpu": "CPUExecutionProvider", "cuda": "CUDAExecutionProvider"}
 
 
 # ---------------------------------------------------------------- convert
@@ -112,7 +115,7 @@ def run_convert(args: argparse.Namespace) -> int:
     return 0
 
 
-def written_summary(path: str, model) -> str:
+def written_summary(path: str, model: onnx.ModelProto) -> str:
     """What both convert forms print: nodes, inputs and outputs with their shapes, and whether it has custom
     nodes (symbolic dimensions by name: README, Symbolic dimensions)."""
     from .export.builder import CUSTOM_DOMAIN  # noqa: PLC0415
@@ -126,7 +129,7 @@ def written_summary(path: str, model) -> str:
     )
 
 
-def _shape(value_info) -> str:
+def _shape(value_info: onnx.ValueInfoProto) -> str:
     tensor = value_info.type.tensor_type
     if not tensor.HasField("shape"):
         return "(?)"
@@ -137,7 +140,7 @@ def _shape(value_info) -> str:
     return "(" + ", ".join(dims) + ")"
 
 
-def _spec_attrs(args: argparse.Namespace) -> dict:
+def _spec_attrs(args: argparse.Namespace) -> dict[str, Any]:
     """Spec attributes from --attrs, overridden by explicit flags (flags win)."""
     from .files import load_attrs  # noqa: PLC0415
 
@@ -151,7 +154,7 @@ def _spec_attrs(args: argparse.Namespace) -> dict:
     return attrs
 
 
-def _backend_kwargs(args: argparse.Namespace) -> dict:
+def _backend_kwargs(args: argparse.Namespace) -> dict[str, bool]:
     kwargs = {}
     if args.portable:
         kwargs["portable"] = True
@@ -201,10 +204,6 @@ def run_run(args: argparse.Namespace) -> int:
         np.save(out_dir / f"{_file_stem(name)}.npy", value)
         print(f"{name}: shape {tuple(value.shape)} {value.dtype} -> {out_dir / (_file_stem(name) + '.npy')}")
     return 0
-
-
-def provider_names(choices: list[str] | None) -> list[str] | None:
-    return None if not choices else [PROVIDERS[c] for c in choices]
 
 
 def _parse_input(item: str) -> tuple[str, np.ndarray]:

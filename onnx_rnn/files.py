@@ -18,7 +18,7 @@ from .errors import OnnxRnnError
 EXTERNAL_DATA_THRESHOLD = 1 << 30
 
 
-def load_array(path: str | os.PathLike, key: str | None = None) -> np.ndarray:
+def load_array(path: str | os.PathLike[str], key: str | None = None) -> np.ndarray:
     """A ``.npy`` file, or one array of a ``.npz`` named by ``key`` (or its only array)."""
     path = Path(path)
     try:
@@ -36,10 +36,10 @@ def load_array(path: str | os.PathLike, key: str | None = None) -> np.ndarray:
         if key is None or key not in names:
             wanted = "a key" if key is None else f"key {key!r}"
             raise OnnxRnnError(f"{path} needs {wanted}; it holds {names}")
-        return loaded[key]
+        return np.asarray(loaded[key])
 
 
-def load_attrs(path: str | os.PathLike) -> dict[str, Any]:
+def load_attrs(path: str | os.PathLike[str]) -> dict[str, Any]:
     """The RNN operator's attribute dictionary from a JSON file (as MXNet's symbol JSON writes it)."""
     try:
         attrs = json.loads(Path(path).read_text())
@@ -58,7 +58,7 @@ def _itemsize(data_type: int) -> int:
     return np.dtype(onnx.helper.tensor_dtype_to_np_dtype(data_type)).itemsize
 
 
-def save_model(model: onnx.ModelProto, path: str | os.PathLike) -> None:
+def save_model(model: onnx.ModelProto, path: str | os.PathLike[str]) -> None:
     """Write ``model`` to ``path`` atomically; large models get a ``<name>.data`` external-data file
     (their tensors are moved out of ``model`` on the way, which keeps memory near one copy).
 

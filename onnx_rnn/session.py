@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import os
-from typing import Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import onnx
@@ -13,7 +14,7 @@ from .runtime import InferenceSession
 
 
 def run_model(
-    model: onnx.ModelProto | str | os.PathLike,
+    model: onnx.ModelProto | str | os.PathLike[str],
     feeds: Mapping[str, np.ndarray],
     providers: Sequence[str] | None = None,
 ) -> dict[str, np.ndarray]:
@@ -27,8 +28,11 @@ def run_model(
     return {out.name: value for out, value in zip(session.get_outputs(), values)}
 
 
-def check_feeds(inputs, feeds: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """Every graph input given, nothing extra, dtypes equal, fixed dimensions equal, symbolic ones consistent."""
+def check_feeds(inputs: Sequence[Any], feeds: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Every graph input given, nothing extra, dtypes equal, fixed dimensions equal, symbolic ones consistent.
+
+    ``inputs`` are onnxruntime's ``NodeArg``s (``name``, ``type``, ``shape``; onnxruntime ships no types).
+    """
     expected = {i.name: i for i in inputs}
     unknown = sorted(set(feeds) - set(expected))
     missing = [name for name in expected if name not in feeds]
@@ -43,8 +47,8 @@ def check_feeds(inputs, feeds: Mapping[str, np.ndarray]) -> dict[str, np.ndarray
     prepared = {}
     for name, info in expected.items():
         value = np.asarray(feeds[name])
-        want_dtype = _ORT_TYPES.get(info.type)
-        want_dtype = None if want_dtype is None else np.dtype(want_dtype)
+        want_type = _ORT_TYPES.get(info.type)
+        want_dtype = None if want_type is None else np.dtype(want_type)
         if want_dtype is not None and value.dtype != want_dtype:
             raise OnnxRnnError(f"input {name!r} must be {want_dtype}, got {value.dtype}")
         _check_shape(name, value.shape, info.shape, symbols)
@@ -52,7 +56,9 @@ def check_feeds(inputs, feeds: Mapping[str, np.ndarray]) -> dict[str, np.ndarray
     return prepared
 
 
-def _check_shape(name: str, shape: tuple[int, ...], declared: list, symbols: dict) -> None:
+def _check_shape(
+    name: str, shape: tuple[int, ...], declared: list[int | str | None], symbols: dict[str, tuple[str, int, int]]
+) -> None:
     if len(shape) != len(declared):
         raise OnnxRnnError(f"input {name!r} must have shape {_show(declared)}, got {shape}")
     for axis, (got, want) in enumerate(zip(shape, declared)):
@@ -67,7 +73,7 @@ def _check_shape(name: str, shape: tuple[int, ...], declared: list, symbols: dic
                 )
 
 
-def _show(declared: list) -> str:
+def _show(declared: list[int | str | None]) -> str:
     return "(" + ", ".join(str(d) for d in declared) + ")"
 
 

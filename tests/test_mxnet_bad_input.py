@@ -7,11 +7,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from test_mxnet_ops import SymbolBuilder
 
 from onnx_rnn.cli import main as cli_main
 from onnx_rnn.errors import OnnxRnnError
 from onnx_rnn.mxnet import convert_checkpoint, load_params, save_params
-from test_mxnet_ops import SymbolBuilder
 
 MODELS = Path(__file__).resolve().parent.parent / "models"
 

@@ -8,13 +8,13 @@ import re
 import shlex
 import subprocess
 import sys
-import tomllib
 from pathlib import Path
 
 import numpy as np
 import onnx
 import onnxruntime as ort
 import pytest
+import tomllib
 
 import onnx_rnn
 from onnx_rnn.check import implementations
@@ -87,13 +87,14 @@ def test_version_matches_pyproject(capsys):
     assert capsys.readouterr().out.strip() == f"onnx-rnn {version}"
 
 
-def test_every_option_has_help():
+def test_every_option_has_help() -> None:
     from onnx_rnn.cli import build_parser
 
     parser = build_parser()
-    subparsers = next(a for a in parser._actions if a.choices and isinstance(a.choices, dict))
+    actions = parser._actions  # noqa: SLF001 (argparse lists a parser's options nowhere public)
+    subparsers = next(a for a in actions if a.choices and isinstance(a.choices, dict))
     for name, sub in subparsers.choices.items():
-        for action in sub._actions:
+        for action in sub._actions:  # noqa: SLF001
             assert action.help, f"onnx-rnn {name} {action.option_strings or action.dest} has no help"
 
 

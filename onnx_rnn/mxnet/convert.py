@@ -8,11 +8,12 @@ dimensions unless fixed) and the heads as outputs.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Mapping, Sequence
 
 import numpy as np
 import onnx
@@ -21,7 +22,7 @@ from onnx import helper
 from ..errors import OnnxRnnError
 from ..export.builder import DEFAULT_OPSET, MIN_OPSET, GraphBuilder, np_to_onnx_dtype
 from ..export.model import layer_backend
-from .context import Context, SymDim, Value, const_value
+from .context import Context, DimT, SymDim, Value, const_value
 from .ndarray_file import load_params, split_arg_aux
 from .ops import OPS, OpDef, supported_ops
 from .symbol import Attrs, Node, Symbol, load_symbol, parse_dtype
@@ -98,6 +99,49 @@ def convert_checkpoint(
             raise OnnxRnnError("convert_checkpoint needs the .params path beside the -symbol.json path")
         checkpoint = load_checkpoint(symbol_path, params_path)
     return Converter(checkpoint, input_shapes or {}, input_dtypes or {}, opset, backend).run()
+
+
+def translate_body(ctx: Context, symbol: Symbol, inputs: Sequence[Value]) -> list[Value]:
+    """Translate a control-flow subgraph into ``ctx`` (a body context, see ``Context.child``).
+
+    ``inputs`` are the Values of the subgraph's variables in its ``arg_nodes`` order (MXNet's
+    ``list_inputs`` order, which the control-flow node's ``*_locs`` attributes index); returns the Values
+    of its heads. Nested control flow recurses through the same registry.
+    """
+    if len(inputs) != len(symbol.arg_nodes):
+        raise ctx.fail(f"its subgraph has {len(symbol.arg_nodes)} inputs, but the node maps {len(inputs)} onto it")
+    body = Converter(Checkpoint(symbol, {}, {}, "body"), {}, {}, ctx.opset, ctx.backend)
+    body.ctx = ctx
+    outer_node = ctx.node
+    for nid, value in zip(symbol.arg_nodes, inputs):
+        body.values[(nid, 0)] = value
+    reachable = body._reachable()
+    for node in symbol.nodes:
+        if node.index not in reachable or node.is_variable:
+            continue
+        if node.op not in OPS:
+            raise OnnxRnnError(
+                f"{symbol.source}: {node.describe()} uses op {node.op!r}, which onnx-rnn does not "
+                f"translate; supported ops: {', '.join(supported_ops())}"
+            )
+        body._translate(node)
+    ctx.node = outer_node
+    return [body.values[head] for head in symbol.heads]
+
+
+def infer_body_ranks(
+    symbol: Symbol, seeds: Mapping[tuple[int, int], int], weak: bool
+) -> dict[tuple[int, int], int]:
+    """Ranks inside a control-flow subgraph from ``seeds`` (known entries) and its variables' ``__shape__``
+    hints, by the same forward/backward rules (and, when ``weak``, guesses) as the outer graph's inputs."""
+    body = Converter(Checkpoint(symbol, {}, {}, "body"), {}, {}, DEFAULT_OPSET, "plugin")
+    ranks = body._infer_ranks_from([n for n in symbol.nodes if n.is_variable], use_given=False, weak=False)
+    ranks.update({k: v for k, v in seeds.items() if v is not None and v >= 0})
+    ops = [n for n in symbol.nodes if not n.is_variable and n.op in OPS]
+    body._propagate_ranks(ops, ranks, weak=False)
+    if weak and body._propagate_ranks(ops, ranks, weak=True):
+        body._propagate_ranks(ops, ranks, weak=False)
+    return ranks
 
 
 class Converter:
@@ -202,9 +246,9 @@ class Converter:
                 continue
             prefix, attrs = var.name[: -len("parameters")], Attrs(node)
             try:
-                gates = FUSED_GATES.get(attrs.str("mode", ""))
-                layers = attrs.int("num_layers", 1)
-                directions = ["l", "r"][: 2 if attrs.bool("bidirectional") else 1]
+                gates = FUSED_GATES.get(attrs.text("mode", ""))
+                layers = attrs.integer("num_layers", 1)
+                directions = ["l", "r"][: 2 if attrs.flag("bidirectional") else 1]
             except OnnxRnnError:
                 continue  # the RNN's translation reports its attributes
             if gates is None or not 0 < layers <= 1000:
@@ -217,9 +261,9 @@ class Converter:
                 for conn in ("i2h", "h2h")
                 for gate in gates
             ]
-            arrays = [self.arg_params.get(n) for n in names]
-            if all(a is not None for a in arrays):
-                self.arg_params[var.name] = np.concatenate([a.reshape(-1) for a in arrays])  # type: ignore[union-attr]
+            arrays = [a for a in (self.arg_params.get(n) for n in names) if a is not None]
+            if len(arrays) == len(names):
+                self.arg_params[var.name] = np.concatenate([a.reshape(-1) for a in arrays])
 
     def _check_params(self, nodes: list[Node]) -> None:
         missing = []
@@ -257,36 +301,35 @@ class Converter:
         for array in list(self.cp.arg_params.values()) + list(self.cp.aux_params.values()):
             if array is not None and np.issubdtype(array.dtype, np.floating):
                 counts[array.dtype] = counts.get(array.dtype, 0) + array.size
-        return max(counts, key=counts.get) if counts else np.dtype(np.float32)  # type: ignore[arg-type]
+        return max(counts, key=lambda dtype: counts[dtype]) if counts else np.dtype(np.float32)
 
     def _input_dtype(self, node: Node) -> np.dtype:
         if node.name in self.input_dtypes:
-            text = (
-                str(np.dtype(self.input_dtypes[node.name]))
-                if not isinstance(self.input_dtypes[node.name], str)
-                else self.input_dtypes[node.name]
-            )
+            given = self.input_dtypes[node.name]
+            text = given if isinstance(given, str) else str(np.dtype(given))
             return parse_dtype(text, lambda: OnnxRnnError(f"input dtype {text!r} for {node.name!r} is unknown"))
         if "__dtype__" in node.attrs:
-            return Attrs(node).dtype("__dtype__")
+            hinted: np.dtype = Attrs(node).dtype("__dtype__")
+            return hinted
         return self._default_float()
 
-    def _input_shape(self, node: Node, rank: int | None) -> tuple | None:
+    def _input_shape(self, node: Node, rank: int | None) -> tuple[DimT, ...] | None:
         given = self.input_shapes.get(node.name)
         if given is None and "__shape__" in node.attrs:
             hint = Attrs(node).ints("__shape__", ())
             given = [None if d in (0, -1) else d for d in hint] if hint else None
         if given is None:
             return None if rank is None else tuple(SymDim(node.name, i) for i in range(rank))
-        dims: list = []
+        dims: list[DimT] = []
         for i, d in enumerate(given):
             if d is None or isinstance(d, str) or (isinstance(d, int) and d < 0):
-                dims.append(SymDim(node.name, i))
+                unknown = SymDim(node.name, i)
+                dims.append(unknown)
                 if isinstance(d, str):  # the user's name: equal names are one dimension
                     if d in self._named_dims:
-                        self.ctx.unify(self._named_dims[d], dims[-1])
-                    self._named_dims.setdefault(d, dims[-1])
-                    self.ctx.set_role(dims[-1], d)
+                        self.ctx.unify(self._named_dims[d], unknown)
+                    self._named_dims.setdefault(d, unknown)
+                    self.ctx.set_role(unknown, d)
             elif isinstance(d, (int, np.integer)) and not isinstance(d, bool):
                 dims.append(int(d))
             else:
@@ -330,10 +373,8 @@ class Converter:
                 elif shape is not None:
                     ranks[(node.index, 0)] = len(shape)
                 elif node.attrs.get("__shape__"):
-                    try:
+                    with contextlib.suppress(OnnxRnnError):
                         ranks[(node.index, 0)] = len(Attrs(node).ints("__shape__"))
-                    except OnnxRnnError:
-                        pass
         ops = [n for n in nodes if not n.is_variable]
         self._propagate_ranks(ops, ranks, weak=False)
         if weak and self._propagate_ranks(ops, ranks, weak=True):  # guesses only where nothing else decided
@@ -487,11 +528,16 @@ class Converter:
                 uses = consumers.get((nid, 0), [])
                 if uses and all(self.symbol.nodes[c].op in LABEL_OPS and pos == 1 for c, pos in uses):
                     continue
-            shape = None if value.shape is None else self._dims(value.shape)
+            if value.shape is None:
+                raise OnnxRnnError(
+                    f"the number of dimensions of input {node.name!r} is unknown: no op it feeds fixes it; "
+                    f"give its shape (--input-shape {node.name}=d0,d1,...; a name or -1 keeps a dimension symbolic)"
+                )
+            shape = self._dims(value.shape)
             b.inputs.append(helper.make_tensor_value_info(node.name, np_to_onnx_dtype(value.dtype), shape))
 
-    def _dims(self, shape: tuple) -> list:
-        out = []
+    def _dims(self, shape: tuple[DimT, ...]) -> list[int | str | None]:
+        out: list[int | str | None] = []
         for d in shape:
             size, root, role = self.ctx.resolve(d)
             if size is not None:
