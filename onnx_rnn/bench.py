@@ -114,27 +114,28 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-mxnet", action="store_true", help="skip MXNet even if its venv exists")
     p.add_argument(
         "--mxnet-venv",
-        default=os.environ.get("ONNX_RNN_MXNET_VENV", ".venv-mxnet"),
-        help="the MXNet 1.9.1 venv tools/mxnet_env.sh makes (default: $ONNX_RNN_MXNET_VENV or ./.venv-mxnet)",
+        default=os.environ.get("ONNX_RNN_MXNET_VENV"),
+        help="the MXNet 1.9.1 venv tools/mxnet_env.sh makes, in a checkout (default: $ONNX_RNN_MXNET_VENV, else "
+        "the .venv-mxnet of the checkout this package runs from)",
     )
     p.add_argument("--json", help="also write the results to this JSON file")
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.model is not None:
+    if getattr(args, "model", None) is not None:
         return run_model_bench(args)
-    if args.shape:
+    if getattr(args, "shape", None):
         raise OnnxRnnError("--shape applies to a MODEL given to bench")
     repeat = 5 if args.repeat is None else args.repeat
     if repeat < 1 or args.threads < 1:
         raise OnnxRnnError("--repeat and --threads must be at least 1")
     names = args.workload or list(WORKLOADS)
     results: list[Result] = []
-    mxnet_venv = None if args.no_mxnet else Path(args.mxnet_venv)
+    mxnet_venv = Path(args.mxnet_venv) if getattr(args, "mxnet_venv", None) else None
     for name in names:
         w = WORKLOADS[name]
         print(f"# {name}: {w.describe()}", flush=True)
-        results += bench_workload(w, args.threads, repeat, args.provider, mxnet_venv=mxnet_venv)
+        results += bench_workload(w, args.threads, repeat, args.provider, not args.no_mxnet, mxnet_venv)
     print()
     print(format_table(results))
     if args.json:
@@ -143,7 +144,12 @@ def run(args: argparse.Namespace) -> int:
 
 
 def bench_workload(
-    w: Workload, threads: int, repeat: int, provider: str, mxnet_venv: Path | None = Path(".venv-mxnet")
+    w: Workload,
+    threads: int,
+    repeat: int,
+    provider: str,
+    mxnet: bool = True,
+    mxnet_venv: Path | None = None,
 ) -> list[Result]:
     rng = np.random.default_rng(0)
     scale = 1.0 / np.sqrt(w.spec.state_size)
@@ -174,7 +180,7 @@ def bench_workload(
             Result(w.name, "ort LSTM (no clip)", min_ms(_ort_runner(native, params, threads, provider), repeat))
         )
     results.append(_torch_result(w, params, threads, repeat, provider))
-    if mxnet_venv is not None and provider == "cpu":
+    if mxnet and provider == "cpu":
         results.append(_mxnet_result(w, threads, repeat, mxnet_venv))
     for r in results:
         print(f"  {r.peer:<18} {'-' if r.ms is None else f'{r.ms:9.3f} ms'}  {r.note}", flush=True)
@@ -377,13 +383,13 @@ def _torch_module(w: Workload, params: np.ndarray) -> torch.nn.RNNBase:
     return module.eval()
 
 
-def _mxnet_result(w: Workload, threads: int, repeat: int, venv: Path) -> Result:
-    """MXNet's time, from tools/mxnet_bench.py run by the venv's Python (the checkout's tools/, found beside the
-    venv or in the current folder: an installed onnx_rnn is not inside the checkout)."""
-    python = venv / "bin" / "python"
-    scripts = [venv.resolve().parent / "tools" / "mxnet_bench.py", Path("tools") / "mxnet_bench.py"]
-    script = next((s for s in scripts if s.exists()), None)
-    if not python.exists() or script is None:
+def _mxnet_result(w: Workload, threads: int, repeat: int, venv: Path | None = None) -> Result:
+    """MXNet's time, from tools/mxnet_bench.py run by the MXNet venv's Python. ``venv`` (``--mxnet-venv``, which
+    ``make bench`` passes: an installed onnx_rnn is not inside the checkout) defaults to the checkout's
+    .venv-mxnet beside this package; the script is the checkout's, beside the venv."""
+    venv = Path(__file__).resolve().parent.parent / ".venv-mxnet" if venv is None else venv.resolve()
+    python, script = venv / "bin" / "python", venv.parent / "tools" / "mxnet_bench.py"
+    if not python.exists() or not script.exists():
         return Result(w.name, "mxnet 1.9.1", None, f"no MXNet venv at {venv} (tools/mxnet_env.sh makes it)")
     s = w.spec
     T, N = (1, w.N) if w.streaming else (w.T, w.N)
