@@ -8,7 +8,7 @@ DEMO_MODEL ?= char_lstm
 DEMO_DIR   := build/demo
 PYTEST_ARGS ?=
 
-.PHONY: setup demo test test-sanitize bench cuda-build clean lint lint-python lint-cpp format-cpp wheel test-wheel
+.PHONY: setup demo test test-sanitize bench cuda-build clean lint lint-python lint-cpp format-cpp wheel test-wheel bench-docs
 
 setup: $(STAMP)
 
@@ -46,7 +46,12 @@ test-sanitize: setup
 # MXNet's column comes from the venv tools/mxnet_env.sh makes (.venv-mxnet; made here when missing).
 bench: setup
 	bash tools/mxnet_env.sh
-	$(VENV)/bin/onnx-rnn bench --mxnet-venv .venv-mxnet
+	$(VENV)/bin/onnx-rnn bench --mxnet-venv .venv-mxnet --json build/bench.json
+
+# The README's benchmark table and docs/bench.png, regenerated from a fresh `make bench` (tools/plot_bench.py).
+bench-docs: bench
+	$(PY) -m pip install -q matplotlib
+	$(PY) tools/plot_bench.py build/bench.json --png docs/bench.png --readme README.md
 
 # The release wheel: sdist first, then the wheel built from it (in isolation, headers fetched by CMake), repaired
 # by auditwheel to manylinux_2_28 (onnxruntime's own wheel's floor). One wheel for every CPython 3 (py3-none: the
