@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+import time
 from collections.abc import Callable, Sequence
 from typing import NoReturn
 
@@ -26,8 +27,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not hasattr(args, "handler"):
         parser.print_help()
         return EXIT_ERROR
+    log = logging.getLogger("onnx_rnn")
+    options = {k: v for k, v in vars(args).items() if k not in ("handler", "command", "verbose") and v}
+    log.info("onnx-rnn %s %s: %s", __version__, args.command, options)
+    started = time.perf_counter()
     try:
-        return args.handler(args) or 0
+        status = args.handler(args) or 0
+        log.info("%s finished in %.2f s with status %d", args.command, time.perf_counter() - started, status)
+        return status
     except OnnxRnnError as error:
         print(f"onnx-rnn {args.command}: error: {error}", file=sys.stderr)
         return EXIT_ERROR

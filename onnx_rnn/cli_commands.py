@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import platform
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -192,6 +193,8 @@ def run_run(args: argparse.Namespace) -> int:
     from .session import run_model  # noqa: PLC0415
 
     feeds = dict(_parse_input(item) for item in args.input)
+    for name, value in feeds.items():
+        logging.getLogger("onnx_rnn").info("input %s: %s %s", name, value.dtype, tuple(value.shape))
     outputs = run_model(args.model, feeds, providers=provider_names(args.provider))
     out_dir = Path(args.out_dir)
     if not out_dir.is_dir():

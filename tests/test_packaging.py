@@ -124,3 +124,13 @@ def test_gpu_command_installs_pyproject_dependencies_with_onnxruntime_gpu_instea
     wanted = {d for d in project["dependencies"] if not d.startswith("onnxruntime")}
     assert wanted <= named
     assert not any(r.startswith("onnxruntime") and not r.startswith("onnxruntime-gpu") for r in named)
+
+
+def test_verbose_says_what_it_does_on_stderr():
+    for argv in (["-v", "info"], ["info", "--verbose"]):
+        done = subprocess.run(
+            [sys.executable, "-m", "onnx_rnn.cli", *argv], capture_output=True, text=True, cwd=ROOT, check=True
+        )
+        assert "info finished in" in done.stderr
+    quiet = subprocess.run([sys.executable, "-m", "onnx_rnn.cli", "info"], capture_output=True, text=True, check=True)
+    assert quiet.stderr == ""
