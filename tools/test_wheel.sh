@@ -38,7 +38,7 @@ for version in 3.10 3.11 3.12 3.13; do
     echo "test_wheel: Python $version ($python)"
     "$python" -m venv "$venv"
     "$venv/bin/python" -m pip install -q --disable-pip-version-check "$wheel"
-    (cd "$work" && "$venv/bin/python" "$smoke" && "$venv/bin/onnx-rnn" --version)
+    (cd "$work" && "$venv/bin/python" "$smoke" --save "$work/cases.npz" && "$venv/bin/onnx-rnn" --version)
     tested+=("$version")
 done
 [[ ${#tested[@]} -gt 0 ]] || { echo "test_wheel: no Python 3.10-3.13 found" >&2; exit 1; }
@@ -55,7 +55,8 @@ fi
 venv="$work/py${tested[0]}"
 for cpu in Haswell Nehalem; do
     echo "test_wheel: Python ${tested[0]} under qemu-x86_64 -cpu $cpu"
-    (cd "$work" && qemu-x86_64 -cpu "$cpu" "$venv/bin/python" "$smoke")
+    (cd "$work" && qemu-x86_64 -cpu "$cpu" "$venv/bin/python" "$smoke" --load "$work/cases.npz" 2>&1 |
+        grep -v "TCG doesn't support requested feature")
 done
 echo "test_wheel: $(basename "$wheel") passed on Python ${tested[*]}, and under qemu Haswell and Nehalem" \
     "${skipped[*]:+(not on this machine: Python ${skipped[*]})}"
