@@ -75,6 +75,9 @@ WORKLOADS = {
     "lstm-stream": Workload("lstm-stream", _lstm(512), 50, 1, 256, streaming=True),
 }
 
+# Workloads that bring their own runner: name -> "module:function"; function(threads, repeat, provider) -> [Result].
+EXTERNAL_WORKLOADS = {"torch-lstmp": "onnx_rnn.torch.bench:bench_torch_lstmp"}
+
 
 @dataclass
 class Result:
@@ -99,7 +102,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="with MODEL: the size of a symbolic dimension, e.g. time=200 (repeat for each)",
     )
     p.add_argument(
-        "--workload", action="append", choices=sorted(WORKLOADS), help="which workloads (repeat; default: all)"
+        "--workload",
+        action="append",
+        choices=sorted(WORKLOADS) + sorted(EXTERNAL_WORKLOADS),
+        help="which workloads (repeat; default: all)",
     )
     p.add_argument(
         "--threads",
@@ -129,10 +135,13 @@ def run(args: argparse.Namespace) -> int:
     repeat = 5 if args.repeat is None else args.repeat
     if repeat < 1 or args.threads < 1:
         raise OnnxRnnError("--repeat and --threads must be at least 1")
-    names = args.workload or list(WORKLOADS)
+    names = args.workload or list(WORKLOADS) + list(EXTERNAL_WORKLOADS)
     results: list[Result] = []
     mxnet_venv = Path(args.mxnet_venv) if getattr(args, "mxnet_venv", None) else None
     for name in names:
+        if name in EXTERNAL_WORKLOADS:
+            results += _external_workload(name, args, repeat)
+            continue
         w = WORKLOADS[name]
         print(f"# {name}: {w.describe()}", flush=True)
         results += bench_workload(w, args.threads, repeat, args.provider, not args.no_mxnet, mxnet_venv)
@@ -141,6 +150,15 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         Path(args.json).write_text(json.dumps([r.__dict__ for r in results], indent=1))
     return 0
+
+
+def _external_workload(name: str, args: argparse.Namespace, repeat: int) -> list[Result]:
+    import importlib  # noqa: PLC0415
+
+    module, function = EXTERNAL_WORKLOADS[name].split(":")
+    print(f"# {name}", flush=True)
+    run: Callable[[int, int, str], list[Result]] = getattr(importlib.import_module(module), function)
+    return run(args.threads, repeat, args.provider)
 
 
 def bench_workload(

@@ -60,6 +60,21 @@ def add_convert_arguments(p: argparse.ArgumentParser) -> None:
         metavar="NAME=D0,D1,...",
         help="checkpoints: fix an input's shape (default: batch and time are symbolic)",
     )
+    p.add_argument(
+        "--input-dtype",
+        action="append",
+        default=[],
+        metavar="NAME=DTYPE",
+        help="checkpoints: an input's element type (e.g. sequence_length=int32; default: the weights' float type)",
+    )
+    p.add_argument(
+        "--outputs",
+        action="append",
+        default=[],
+        metavar="NAME,...",
+        help="checkpoints: the heads to convert, as MXNet names node outputs (e.g. pred_output); "
+        "default: the symbol's heads. Picks inference heads out of a training symbol",
+    )
     p.add_argument("--zero-initial-state", action="store_true", help="no state inputs: the model starts from zeros")
     p.add_argument("--opset", type=int, help="ONNX opset (default 17)")
     layer_form = p.add_mutually_exclusive_group()
@@ -101,6 +116,8 @@ def run_convert(args: argparse.Namespace) -> int:
         raise OnnxRnnError("give --params (with RNN flags or --attrs) or a checkpoint's two files")
     if args.input_shape:
         raise OnnxRnnError("--input-shape applies to checkpoints; a converted RNN's T and N are always symbolic")
+    if args.input_dtype or args.outputs:
+        raise OnnxRnnError("--input-dtype and --outputs apply to checkpoints (the symbol defines inputs and heads)")
     spec = RNNSpec.from_mxnet_attrs(_spec_attrs(args))
     parameters = load_array(args.params, args.params_key)
     model = export_spec(
@@ -126,7 +143,7 @@ def written_summary(path: str, model: onnx.ModelProto) -> str:
     outputs = ", ".join(f"{o.name}{_shape(o)}" for o in graph.output)
     custom = any(n.domain == CUSTOM_DOMAIN for n in graph.node)
     return f"wrote {path}: {len(graph.node)} nodes; inputs {inputs}; outputs {outputs}" + (
-        "; uses the onnx_rnn.LSTM custom op" if custom else ""
+        "; uses the onnx_rnn.LSTMP custom op" if custom else ""
     )
 
 

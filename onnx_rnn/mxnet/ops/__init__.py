@@ -100,5 +100,15 @@ def supported_ops() -> list[str]:
     return sorted(OPS)
 
 
-from . import control_flow, elementwise, indexing, nn, rnn, sequence, tensor  # noqa: E402,F401  (registration side effects)
-from . import numpy_mode  # noqa: E402,F401  (aliases of the ops above: registered after them)
+from . import (  # noqa: E402,F401  (registration side effects)
+    control_flow,
+    conv,
+    elementwise,
+    indexing,
+    nn,
+    numpy_mode,
+    pick,
+    rnn,
+    sequence,
+    tensor,
+)

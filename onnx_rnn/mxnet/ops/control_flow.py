@@ -36,7 +36,7 @@ class BodyBuilder(GraphBuilder):
     def __init__(self, outer: GraphBuilder) -> None:
         super().__init__(outer.opset)
         self.outer = outer
-        self._names = outer._names
+        self._names = outer._names  # noqa: SLF001  (one name set: ONNX names are unique across subgraphs)
         self.domains = outer.domains
         self.functions = outer.functions
 
@@ -65,7 +65,7 @@ class BodyBuilder(GraphBuilder):
 
 
 def _translate(ctx: Context, graph: Symbol, inputs: Sequence[Value]) -> list[Value]:
-    from ..convert import translate_body  # the converter imports this registry
+    from ..convert import translate_body  # noqa: PLC0415  (the converter imports this registry)
 
     return translate_body(ctx, graph, inputs)
 
@@ -98,7 +98,7 @@ def _condition(ctx: Context, v: Value) -> str:
 
 
 def _body(graph: Symbol, var_ranks: Ranks, head_ranks: Ranks, weak: bool) -> tuple[Ranks, Ranks]:
-    from ..convert import infer_body_ranks  # the converter imports this registry
+    from ..convert import infer_body_ranks  # noqa: PLC0415  (the converter imports this registry)
 
     seeds: dict[tuple[int, int], int] = {}
     for nid, r in zip(graph.arg_nodes, var_ranks):

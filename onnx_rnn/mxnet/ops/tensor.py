@@ -54,6 +54,26 @@ def _reshape_rank(attrs: Attrs, ranks: Ranks, n_out: int) -> Ranks:
     return [count]
 
 
+def _reshape_back(attrs: Attrs, out: Any, n_in: Any) -> list[int | None]:
+    """The input's rank where the shape only copies (0), merges (-3) and splits (-4) input dimensions: each
+    entry then consumes a known number of them (sizes and -1 leave it open)."""
+    try:
+        spec = list(attrs.ints("shape", ()))
+    except Exception:  # noqa: BLE001  (the translation reports bad attributes)
+        return [None]
+    consumed, i = 0, 0
+    while i < len(spec):
+        if spec[i] == 0:
+            consumed, i = consumed + 1, i + 1
+        elif spec[i] == -3:
+            consumed, i = consumed + 2, i + 1
+        elif spec[i] == -4:
+            consumed, i = consumed + 1, i + 3
+        else:
+            return [None]
+    return [consumed if spec and not attrs.flag("reverse") else None]
+
+
 def plan_reshape(ctx: Context, spec: list[int], shape: Sequence[DimT], reverse: bool) -> list[tuple[Any, ...]]:
     """MXNet's Reshape inference as a list of parts over the input's dimensions.
 
@@ -134,7 +154,7 @@ def _part_dims(ctx: Context, x: Value, part: tuple[Any, ...]) -> list[DimT]:
     return [d1, d2]
 
 
-@register("Reshape", "reshape", rank=_reshape_rank, back=no_back)
+@register("Reshape", "reshape", rank=_reshape_rank, back=_reshape_back)
 def reshape(ctx: Context, attrs: Attrs, ins: list[Value]) -> list[Value]:
     x = ins[0]
     ctx.require_no_bcast(x)
