@@ -75,7 +75,7 @@ CudaLoad load() {
     return out;
   }
   const std::string path = dir + "/" + ONNX_RNN_CUDA_LIBRARY_NAME;
-  struct stat st {};
+  struct stat st{};
   if (stat(path.c_str(), &st) != 0) {
     out.status = "not built: no " + path + " (the plugin was built without nvcc/cuBLAS)";
     return out;

@@ -48,7 +48,7 @@ inline OrtStatus* read_input(const OrtApi* api, OrtKernelContext* ctx, size_t in
 
 // The data pointer of output `index` with `shape`; null when the node omits that output.
 inline OrtStatus* get_output(const OrtApi* api, OrtKernelContext* ctx, size_t count, size_t index,
-                              const std::vector<int64_t>& shape, void** data) {
+                             const std::vector<int64_t>& shape, void** data) {
   *data = nullptr;
   if (index >= count) return nullptr;
   OrtValue* v = nullptr;
@@ -59,9 +59,8 @@ inline OrtStatus* get_output(const OrtApi* api, OrtKernelContext* ctx, size_t co
 
 // Reads every input of onnx_rnn.LSTM and validates them against the attributes and each other
 // (docs/custom_op.md), as both kernels must before touching data; `num_outputs` is the node's output count.
-inline OrtStatus* read_lstm_inputs(const OrtApi* api, OrtKernelContext* ctx, const LstmAttrs& attrs,
-                                   int32_t elem_type, InputView (&in)[kNumInputs], LstmDims* dims,
-                                   size_t* num_outputs) {
+inline OrtStatus* read_lstm_inputs(const OrtApi* api, OrtKernelContext* ctx, const LstmAttrs& attrs, int32_t elem_type,
+                                   InputView (&in)[kNumInputs], LstmDims* dims, size_t* num_outputs) {
   size_t nin = 0;
   ONNX_RNN_RETURN_IF_ERROR(api->KernelContext_GetInputCount(ctx, &nin));
   ONNX_RNN_RETURN_IF_ERROR(api->KernelContext_GetOutputCount(ctx, num_outputs));
@@ -79,8 +78,8 @@ inline OrtStatus* read_lstm_inputs(const OrtApi* api, OrtKernelContext* ctx, con
 }
 
 // Allocates the outputs the node has: Y (T, D, N, S), Y_h (D, N, S), Y_c (D, N, H); null for omitted ones.
-inline OrtStatus* get_lstm_outputs(const OrtApi* api, OrtKernelContext* ctx, size_t num_outputs,
-                                   const LstmDims& d, void** y, void** y_h, void** y_c) {
+inline OrtStatus* get_lstm_outputs(const OrtApi* api, OrtKernelContext* ctx, size_t num_outputs, const LstmDims& d,
+                                   void** y, void** y_h, void** y_c) {
   ONNX_RNN_RETURN_IF_ERROR(get_output(api, ctx, num_outputs, kY, {d.T, d.D, d.N, d.S}, y));
   ONNX_RNN_RETURN_IF_ERROR(get_output(api, ctx, num_outputs, kYh, {d.D, d.N, d.S}, y_h));
   return get_output(api, ctx, num_outputs, kYc, {d.D, d.N, d.H}, y_c);

@@ -25,8 +25,7 @@ template <typename T>
 OrtStatus* lstm_create_cpu(const OrtApi* api, const OrtKernelInfo* info, const LstmAttrs& attrs,
                            LstmCpuKernel** out) noexcept;
 
-using LstmCpuCreateFn = OrtStatus* (*)(const OrtApi*, const OrtKernelInfo*, const LstmAttrs&,
-                                       LstmCpuKernel**) noexcept;
+using LstmCpuCreateFn = OrtStatus* (*)(const OrtApi*, const OrtKernelInfo*, const LstmAttrs&, LstmCpuKernel**) noexcept;
 
 extern template OrtStatus* lstm_create_cpu<float>(const OrtApi*, const OrtKernelInfo*, const LstmAttrs&,
                                                   LstmCpuKernel**) noexcept;

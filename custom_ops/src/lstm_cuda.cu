@@ -71,7 +71,7 @@ __device__ __forceinline__ __half from_float<__half>(float x) {
 // are never copied to the host, so unlike the CPU kernel an out-of-range length is not reported).
 struct StepShape {
   int64_t T, N, H, S;
-  int D, d;  // number of directions, this direction
+  int D, d;   // number of directions, this direction
   int64_t s;  // step
   bool reverse;
 };
@@ -90,15 +90,15 @@ __device__ __forceinline__ bool active_time(const StepShape& sh, const int32_t* 
 template <typename T>
 struct StepArgs {
   StepShape sh;
-  const float* XW;       // (T, N, 4H): X W^T of this direction
-  const float* G;        // (N, 4H): h R^T of this step
-  const T* B;            // (8H): this direction's [Wb, Rb], or null
-  const int32_t* lens;   // (N) or null
+  const float* XW;      // (T, N, 4H): X W^T of this direction
+  const float* G;       // (N, 4H): h R^T of this step
+  const T* B;           // (8H): this direction's [Wb, Rb], or null
+  const int32_t* lens;  // (N) or null
   cell::Clip<float> clip;
-  float* c;              // (N, H) cell state
-  T* h;                  // (N, S) hidden state; written here only without projection
-  T* h_full;             // (N, H) unprojected hidden state (input of the projection), or null
-  T* Y;                  // (T, D, N, S) or null
+  float* c;   // (N, H) cell state
+  T* h;       // (N, S) hidden state; written here only without projection
+  T* h_full;  // (N, H) unprojected hidden state (input of the projection), or null
+  T* Y;       // (T, D, N, S) or null
 };
 
 template <typename T>
@@ -171,25 +171,25 @@ std::string cublas_message(const char* what, cublasStatus_t e) {
          cublasGetStatusString(e);
 }
 
-#define ONNX_RNN_CUDA_TRY(api, expr)                                                    \
-  do {                                                                                  \
-    const cudaError_t onnx_rnn_err__ = (expr);                                          \
-    if (onnx_rnn_err__ != cudaSuccess)                                                  \
+#define ONNX_RNN_CUDA_TRY(api, expr)                                                         \
+  do {                                                                                       \
+    const cudaError_t onnx_rnn_err__ = (expr);                                               \
+    if (onnx_rnn_err__ != cudaSuccess)                                                       \
       return make_status((api), ORT_RUNTIME_EXCEPTION, cuda_message(#expr, onnx_rnn_err__)); \
   } while (0)
 
-#define ONNX_RNN_CUBLAS_TRY(api, expr)                                                    \
-  do {                                                                                    \
-    const cublasStatus_t onnx_rnn_err__ = (expr);                                         \
-    if (onnx_rnn_err__ != CUBLAS_STATUS_SUCCESS)                                          \
+#define ONNX_RNN_CUBLAS_TRY(api, expr)                                                         \
+  do {                                                                                         \
+    const cublasStatus_t onnx_rnn_err__ = (expr);                                              \
+    if (onnx_rnn_err__ != CUBLAS_STATUS_SUCCESS)                                               \
       return make_status((api), ORT_RUNTIME_EXCEPTION, cublas_message(#expr, onnx_rnn_err__)); \
   } while (0)
 
 // Row-major C (n, m) = B (n, k) A (m, k)^T, i.e. column-major C (m, n) = A^T B, float output, float accumulation
 // (CUBLAS_COMPUTE_32F: no TF32 for float32 inputs). n is cut into pieces that fit cuBLAS's int.
 template <typename T>
-OrtStatus* gemm_abt(const OrtApi* api, cublasHandle_t handle, int64_t m, int64_t n, int64_t k, const T* A,
-                    const T* B, float* C) {
+OrtStatus* gemm_abt(const OrtApi* api, cublasHandle_t handle, int64_t m, int64_t n, int64_t k, const T* A, const T* B,
+                    float* C) {
   if (m > INT_MAX || k > INT_MAX) {
     return make_status(api, ORT_INVALID_ARGUMENT,
                        "onnx_rnn.LSTM (CUDA): a matrix dimension exceeds cuBLAS's limit (2^31 - 1): m=" +
@@ -199,11 +199,10 @@ OrtStatus* gemm_abt(const OrtApi* api, cublasHandle_t handle, int64_t m, int64_t
   const int64_t piece = INT_MAX / 2;
   for (int64_t n0 = 0; n0 < n; n0 += piece) {
     const int64_t nn = n - n0 < piece ? n - n0 : piece;
-    ONNX_RNN_CUBLAS_TRY(api, cublasGemmEx(handle, CUBLAS_OP_T, CUBLAS_OP_N, static_cast<int>(m),
-                                          static_cast<int>(nn), static_cast<int>(k), &alpha, A,
-                                          TypeTraits<T>::cuda, static_cast<int>(k), B + n0 * k, TypeTraits<T>::cuda,
-                                          static_cast<int>(k), &beta, C + n0 * m, CUDA_R_32F, static_cast<int>(m),
-                                          CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT));
+    ONNX_RNN_CUBLAS_TRY(api, cublasGemmEx(handle, CUBLAS_OP_T, CUBLAS_OP_N, static_cast<int>(m), static_cast<int>(nn),
+                                          static_cast<int>(k), &alpha, A, TypeTraits<T>::cuda, static_cast<int>(k),
+                                          B + n0 * k, TypeTraits<T>::cuda, static_cast<int>(k), &beta, C + n0 * m,
+                                          CUDA_R_32F, static_cast<int>(m), CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT));
   }
   return nullptr;
 }

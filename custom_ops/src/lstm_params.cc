@@ -39,8 +39,8 @@ std::string check_shape(int index, const TensorDesc& t, const std::vector<int64_
 }  // namespace
 
 const char* lstm_input_name(int index) {
-  static const char* const names[kNumInputs] = {"X", "W", "R", "B", "sequence_lens", "initial_h", "initial_c",
-                                                "projection"};
+  static const char* const names[kNumInputs] = {"X",         "W",         "R",         "B", "sequence_lens",
+                                                "initial_h", "initial_c", "projection"};
   return (index >= 0 && index < kNumInputs) ? names[index] : "?";
 }
 
@@ -60,8 +60,7 @@ std::string validate_lstm_attrs(const LstmAttrValues& v, LstmAttrs* out) {
   const double clip_min = v.clip_min, clip_max = v.clip_max;
   std::ostringstream s;
   if (hidden_size <= 0 || hidden_size > kMaxDim) {
-    s << "onnx_rnn.LSTM: attribute 'hidden_size' must be an integer in [1, " << kMaxDim << "], got "
-      << hidden_size;
+    s << "onnx_rnn.LSTM: attribute 'hidden_size' must be an integer in [1, " << kMaxDim << "], got " << hidden_size;
     return s.str();
   }
   if (direction == "forward") {
@@ -71,8 +70,8 @@ std::string validate_lstm_attrs(const LstmAttrValues& v, LstmAttrs* out) {
   } else if (direction == "bidirectional") {
     out->direction = Direction::kBidirectional;
   } else {
-    s << "onnx_rnn.LSTM: attribute 'direction' must be 'forward', 'reverse' or 'bidirectional', got '"
-      << direction << "'";
+    s << "onnx_rnn.LSTM: attribute 'direction' must be 'forward', 'reverse' or 'bidirectional', got '" << direction
+      << "'";
     return s.str();
   }
   if (has_clip_min != has_clip_max) {
@@ -126,8 +125,8 @@ std::string validate_lstm_inputs(const LstmAttrs& attrs, const TensorDesc* in, i
         return s.str();
       }
       if (d > kMaxDim) {
-        s << prefix(k) << " has a dimension above " << kMaxDim << " (the kernels index with 32-bit steps): "
-          << shape_to_string(in[k].dims);
+        s << prefix(k) << " has a dimension above " << kMaxDim
+          << " (the kernels index with 32-bit steps): " << shape_to_string(in[k].dims);
         return s.str();
       }
     }
@@ -155,8 +154,7 @@ std::string validate_lstm_inputs(const LstmAttrs& attrs, const TensorDesc* in, i
   if (d.has_proj) {
     const TensorDesc& Pj = in[kProjection];
     if (Pj.dims.size() == 2) {
-      s << prefix(kProjection) << " must have rank 3 with shape (D, P, hidden_size), got "
-        << shape_to_string(Pj.dims)
+      s << prefix(kProjection) << " must have rank 3 with shape (D, P, hidden_size), got " << shape_to_string(Pj.dims)
         << ": ONNX LSTM's peephole weights P (D, 3*hidden_size) are not supported (input #7 of this op is the "
            "projection)";
       return s.str();
@@ -183,8 +181,7 @@ std::string validate_lstm_inputs(const LstmAttrs& attrs, const TensorDesc* in, i
     return err;
   if (d.has_B && !(err = check_shape(kB, in[kB], {d.D, 8 * d.H}, "(D, 8*hidden_size)")).empty()) return err;
   if (d.has_seq && !(err = check_shape(kSeqLens, in[kSeqLens], {d.N}, "(N,)")).empty()) return err;
-  if (d.has_h0 && !(err = check_shape(kInitialH, in[kInitialH], {d.D, d.N, d.S}, "(D, N, S)")).empty())
-    return err;
+  if (d.has_h0 && !(err = check_shape(kInitialH, in[kInitialH], {d.D, d.N, d.S}, "(D, N, S)")).empty()) return err;
   if (d.has_c0 && !(err = check_shape(kInitialC, in[kInitialC], {d.D, d.N, d.H}, "(D, N, hidden_size)")).empty())
     return err;
   // Every buffer size the kernels derive (outputs, gates, packed weights) must fit in int64 bytes.
@@ -193,8 +190,8 @@ std::string validate_lstm_inputs(const LstmAttrs& attrs, const TensorDesc* in, i
   if (__builtin_mul_overflow(d.T, d.D, &bytes) || __builtin_mul_overflow(bytes, d.N, &bytes) ||
       __builtin_mul_overflow(bytes, std::max(G, d.S), &bytes) || __builtin_mul_overflow(bytes, int64_t{8}, &bytes) ||
       __builtin_mul_overflow(int64_t{d.D} * G, W, &bytes) || __builtin_mul_overflow(bytes, int64_t{8}, &bytes)) {
-    s << "onnx_rnn.LSTM: sizes T=" << d.T << " N=" << d.N << " I=" << d.I << " hidden_size=" << d.H
-      << " S=" << d.S << " overflow 64-bit buffer sizes";
+    s << "onnx_rnn.LSTM: sizes T=" << d.T << " N=" << d.N << " I=" << d.I << " hidden_size=" << d.H << " S=" << d.S
+      << " overflow 64-bit buffer sizes";
     return s.str();
   }
   *out = d;
@@ -205,8 +202,8 @@ std::string validate_sequence_lens(const int32_t* lens, int64_t N, int64_t T) {
   for (int64_t b = 0; b < N; ++b) {
     if (lens[b] < 0 || lens[b] > T) {
       std::ostringstream s;
-      s << "onnx_rnn.LSTM: input 'sequence_lens' (#4) values must be in [0, T=" << T << "], got sequence_lens["
-        << b << "] = " << lens[b];
+      s << "onnx_rnn.LSTM: input 'sequence_lens' (#4) values must be in [0, T=" << T << "], got sequence_lens[" << b
+        << "] = " << lens[b];
       return s.str();
     }
   }

@@ -44,7 +44,15 @@ std::string validate_lstm_attrs(const LstmAttrValues& values, LstmAttrs* out);
 
 // Input positions.
 enum LstmInput : int {
-  kX = 0, kW = 1, kR = 2, kB = 3, kSeqLens = 4, kInitialH = 5, kInitialC = 6, kProjection = 7, kNumInputs = 8
+  kX = 0,
+  kW = 1,
+  kR = 2,
+  kB = 3,
+  kSeqLens = 4,
+  kInitialH = 5,
+  kInitialC = 6,
+  kProjection = 7,
+  kNumInputs = 8
 };
 enum LstmOutput : int { kY = 0, kYh = 1, kYc = 2, kNumOutputs = 3 };
 
@@ -66,8 +74,8 @@ struct LstmDims {
 
 // Validates every input's presence, element type and shape against the attributes and each other.
 // `float_type` is the element type the kernel was registered for (float or double). Returns "" when valid.
-std::string validate_lstm_inputs(const LstmAttrs& attrs, const TensorDesc* inputs, int num_inputs,
-                                 int32_t float_type, LstmDims* out);
+std::string validate_lstm_inputs(const LstmAttrs& attrs, const TensorDesc* inputs, int num_inputs, int32_t float_type,
+                                 LstmDims* out);
 
 // Checks sequence_lens values: each in [0, T]. Returns "" when valid.
 std::string validate_sequence_lens(const int32_t* lens, int64_t N, int64_t T);

@@ -11,9 +11,9 @@
 namespace onnx_rnn {
 
 // Returns early with the status when an API call fails.
-#define ONNX_RNN_RETURN_IF_ERROR(expr)        \
-  do {                                        \
-    OrtStatus* onnx_rnn_status__ = (expr);    \
+#define ONNX_RNN_RETURN_IF_ERROR(expr)               \
+  do {                                               \
+    OrtStatus* onnx_rnn_status__ = (expr);           \
     if (onnx_rnn_status__) return onnx_rnn_status__; \
   } while (0)
 

@@ -25,7 +25,7 @@ const OrtApi* g_api = nullptr;
 
 struct LstmKernel {
   LstmAttrs attrs;
-  LstmCpuKernel* cpu = nullptr;               // CPU kernels (owned; holds the weights packed at creation)
+  LstmCpuKernel* cpu = nullptr;              // CPU kernels (owned; holds the weights packed at creation)
   const OnnxRnnCudaKernels* cuda = nullptr;  // CUDA kernels: compute through this table, with `state`
   void* state = nullptr;
   ~LstmKernel() { delete cpu; }
@@ -33,13 +33,13 @@ struct LstmKernel {
 
 // OrtCustomOp must be the first base so that ORT's OrtCustomOp* can be cast back.
 struct LstmOp : OrtCustomOp {
-  const char* op_type;                  // "LSTM" (contract v1) or "LSTMP" (v2)
-  const char* display_name;             // "onnx_rnn.LSTM" or "onnx_rnn.LSTMP", for messages
-  int start_version, end_version;       // onnx_rnn opset versions this entry is registered for
-  const char* ep;                       // execution provider type
+  const char* op_type;                   // "LSTM" (contract v1) or "LSTMP" (v2)
+  const char* display_name;              // "onnx_rnn.LSTM" or "onnx_rnn.LSTMP", for messages
+  int start_version, end_version;        // onnx_rnn opset versions this entry is registered for
+  const char* ep;                        // execution provider type
   ONNXTensorElementDataType float_type;  // X, W, R, B, initial_h, initial_c, projection, outputs
-  LstmCpuCreateFn create_cpu;        // CPU
-  const OnnxRnnCudaKernels* cuda;    // CUDA (create_cpu is null)
+  LstmCpuCreateFn create_cpu;            // CPU
+  const OnnxRnnCudaKernels* cuda;        // CUDA (create_cpu is null)
 };
 
 const LstmOp* self(const OrtCustomOp* op) { return static_cast<const LstmOp*>(op); }
@@ -123,8 +123,7 @@ AttrType attr_type(const OrtKernelInfo* info, const char* name) {
   size = 0;
   if (ok(g_api->KernelInfoGetAttributeArray_int64(info, name, nullptr, &size)) && size > 0) return AttrType::kInts;
   size = 0;
-  if (ok(g_api->KernelInfoGetAttributeArray_float(info, name, nullptr, &size)) && size > 0)
-    return AttrType::kFloats;
+  if (ok(g_api->KernelInfoGetAttributeArray_float(info, name, nullptr, &size)) && size > 0) return AttrType::kFloats;
   return AttrType::kOther;
 }
 
@@ -159,7 +158,8 @@ std::string read_attrs(const OrtKernelInfo* info, const char* op, LstmAttrValues
                std::to_string(t.elem_type) + " with " + std::to_string(t.count) + " elements";
       continue;
     }
-    if (got != w.type) return attr_error(op, w.name, clip ? "FLOAT (or a float64 scalar TENSOR)" : attr_type_name(w.type), got);
+    if (got != w.type)
+      return attr_error(op, w.name, clip ? "FLOAT (or a float64 scalar TENSOR)" : attr_type_name(w.type), got);
   }
   if (attr_type(info, "hidden_size") == AttrType::kAbsent)
     return std::string(op) + ": attribute 'hidden_size' (INT) is required but missing";
@@ -175,7 +175,7 @@ std::string read_attrs(const OrtKernelInfo* info, const char* op, LstmAttrValues
     v->direction = std::string(buf.data());
   }
   for (auto [name, has, value] : {std::tuple<const char*, bool*, double*>{"clip_min", &v->has_clip_min, &v->clip_min},
-                                   {"clip_max", &v->has_clip_max, &v->clip_max}}) {
+                                  {"clip_max", &v->has_clip_max, &v->clip_max}}) {
     float f = 0.f;
     if (ok(g_api->KernelInfoGetAttribute_float(info, name, &f))) {
       *has = true;
@@ -328,8 +328,7 @@ std::vector<LstmOp> make_ops() {
     all.push_back(make_op(c, kCpu, ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT16, &lstm_create_cpu<Half>));
     if (const OnnxRnnCudaKernels* cuda = cuda_kernels(); cuda) {
       for (int k = 0; k < cuda->num_float_types; ++k)
-        all.push_back(
-            make_op(c, kCuda, static_cast<ONNXTensorElementDataType>(cuda->float_types[k]), nullptr, cuda));
+        all.push_back(make_op(c, kCuda, static_cast<ONNXTensorElementDataType>(cuda->float_types[k]), nullptr, cuda));
     }
   }
   return all;
@@ -354,9 +353,8 @@ RegisterCustomOps(OrtSessionOptions* options, const OrtApiBase* api_base) {
   if (!api) {
     const OrtApi* v1 = api_base->GetApi(1);
     const std::string msg = std::string("onnx_rnn custom ops need ONNX Runtime API version ") +
-                            std::to_string(ORT_API_VERSION) + " (ONNX Runtime >= 1." +
-                            std::to_string(ORT_API_VERSION) + "), this runtime is " +
-                            api_base->GetVersionString();
+                            std::to_string(ORT_API_VERSION) + " (ONNX Runtime >= 1." + std::to_string(ORT_API_VERSION) +
+                            "), this runtime is " + api_base->GetVersionString();
     return v1 ? v1->CreateStatus(ORT_FAIL, msg.c_str()) : nullptr;
   }
   try {

@@ -70,8 +70,8 @@ ONNX_RNN_HOST_DEVICE T cell_update(T i, T f, T c_tilde, T c_prev, const Clip<T>&
 // One full unit from gate pre-activations (input projection + recurrent product + both biases already summed):
 // writes the new cell value and the (unprojected) hidden value.
 template <typename T>
-ONNX_RNN_HOST_DEVICE void lstm_cell_step(T pre_i, T pre_o, T pre_f, T pre_c, T c_prev, const Clip<T>& clip,
-                                         T* c_out, T* h_out) {
+ONNX_RNN_HOST_DEVICE void lstm_cell_step(T pre_i, T pre_o, T pre_f, T pre_c, T c_prev, const Clip<T>& clip, T* c_out,
+                                         T* h_out) {
   const T i = sigmoid(pre_i);
   const T o = sigmoid(pre_o);
   const T f = sigmoid(pre_f);

@@ -43,8 +43,7 @@ constexpr int64_t kConvertBlock = int64_t(1) << 16;
 // An input in the compute type: the tensor itself when IO is the compute type, else converted into scratch
 // (on the thread pool, in blocks).
 template <typename IO, typename T>
-const T* as_compute(const void* data, int64_t n, std::vector<AlignedBuffer<T>>& scratch, Runner& runner,
-                    bool f16c) {
+const T* as_compute(const void* data, int64_t n, std::vector<AlignedBuffer<T>>& scratch, Runner& runner, bool f16c) {
   if (!data) return nullptr;
   if constexpr (std::is_same<IO, T>::value) {
     return static_cast<const T*>(data);

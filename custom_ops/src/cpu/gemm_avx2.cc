@@ -18,12 +18,13 @@ float fma_loop_512(long iters) { return F32On512::fma_loop(iters); }
 }  // namespace avx2
 
 const CpuKernels& cpu_kernels_avx2() {
-  static const CpuKernels k = {"avx2",
-                               {"avx2", &avx2::F32::packed_size, &avx2::F32::pack_a, &avx2::F32::pack_b, &avx2::F32::run},
-                               {"avx2", &avx2::F64::packed_size, &avx2::F64::pack_a, &avx2::F64::pack_b, &avx2::F64::run},
-                               &avx2::fma_loop,
-                               avx2::F32::kFmaFlopsPerIter,
-                               true};
+  static const CpuKernels k = {
+      "avx2",
+      {"avx2", &avx2::F32::packed_size, &avx2::F32::pack_a, &avx2::F32::pack_b, &avx2::F32::run},
+      {"avx2", &avx2::F64::packed_size, &avx2::F64::pack_a, &avx2::F64::pack_b, &avx2::F64::run},
+      &avx2::fma_loop,
+      avx2::F32::kFmaFlopsPerIter,
+      true};
   return k;
 }
 

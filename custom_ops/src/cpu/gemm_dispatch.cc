@@ -31,8 +31,8 @@ CpuFeatures probe_cpu() {
   const bool osxsave = c & (1u << 27), avx = c & (1u << 28), fma = c & (1u << 12), f16c = c & (1u << 29);
   if (!osxsave || !avx) return f;
   const unsigned long long xcr0 = read_xcr0();
-  const bool ymm_state = (xcr0 & 0x6) == 0x6;     // SSE + AVX state
-  const bool zmm_state = (xcr0 & 0xe0) == 0xe0;   // opmask + ZMM_Hi256 + Hi16_ZMM state
+  const bool ymm_state = (xcr0 & 0x6) == 0x6;    // SSE + AVX state
+  const bool zmm_state = (xcr0 & 0xe0) == 0xe0;  // opmask + ZMM_Hi256 + Hi16_ZMM state
   unsigned a7 = 0, b7 = 0, c7 = 0, d7 = 0;
   if (!__get_cpuid_count(7, 0, &a7, &b7, &c7, &d7)) return f;
   const bool avx2 = b7 & (1u << 5);
@@ -92,9 +92,10 @@ const CpuKernels* select_cpu_kernels(std::string* error) {
              supported_cpu_paths();
     return nullptr;
   }
-  *error = std::string("ONNX_RNN_CPU_ISA=") + env +
-           ": unknown path; expected auto, avx512, avx2, avx512-on-avx2 or baseline (this CPU: " +
-           supported_cpu_paths() + ")";
+  *error =
+      std::string("ONNX_RNN_CPU_ISA=") + env +
+      ": unknown path; expected auto, avx512, avx2, avx512-on-avx2 or baseline (this CPU: " + supported_cpu_paths() +
+      ")";
   return nullptr;
 }
 

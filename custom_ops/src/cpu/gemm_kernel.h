@@ -189,8 +189,9 @@ struct Gemm {
   template <int... Rs>
   static TileFn tile_row(int rows, int nv, std::integer_sequence<int, Rs...>) {
     TileFn fn = nullptr;
-    ((rows == Rs + 1 ? (fn = nv == 1 ? &tile<Rs + 1, 1> : nv == 2 ? &tile<Rs + 1, NV < 2 ? NV : 2> : &tile<Rs + 1, NV>)
-                     : fn),
+    ((rows == Rs + 1
+          ? (fn = nv == 1 ? &tile<Rs + 1, 1> : nv == 2 ? &tile < Rs + 1, NV < 2 ? NV : 2 > : &tile<Rs + 1, NV>)
+          : fn),
      ...);
     return fn;
   }

@@ -32,7 +32,7 @@ inline float half_bits_to_float(uint16_t h) {
     bits = sign | ((exp + 112u) << 23) | (mant << 13);
   } else if (mant == 0) {  // signed zero
     bits = sign;
-  } else {  // subnormal mant * 2^-24: normalize (a normal float)
+  } else {             // subnormal mant * 2^-24: normalize (a normal float)
     uint32_t e = 113;  // the float exponent field of 2^-14, before the shifts
     while (!(mant & 0x400u)) {
       mant <<= 1;

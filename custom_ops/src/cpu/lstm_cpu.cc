@@ -49,8 +49,7 @@ struct ConstInput {
 
 // Reads input `index` if it is a constant initializer; anything else (a graph input, an omitted input, an API
 // error) leaves it absent, and the input is then packed per call.
-inline OrtStatus* read_constant_input(const OrtApi* api, const OrtKernelInfo* info, size_t index,
-                                      ConstInput* out) {
+inline OrtStatus* read_constant_input(const OrtApi* api, const OrtKernelInfo* info, size_t index, ConstInput* out) {
   int is_constant = 0;
   const OrtValue* v = nullptr;
   OrtStatus* st = api->KernelInfoGetConstantInput_tensor(info, index, &is_constant, &v);
@@ -113,14 +112,15 @@ OrtStatus* lstm_compute_cpu_impl(const OrtApi* api, OrtKernelContext* ctx, const
 
   Runner runner(api, ctx);
   std::vector<AlignedBuffer<T>> scratch;  // float32 copies of float16 inputs and outputs (none otherwise)
-  scratch.reserve(10);                     // 7 inputs + 3 outputs (a buffer's data never moves anyway)
+  scratch.reserve(10);                    // 7 inputs + 3 outputs (a buffer's data never moves anyway)
   const T* X = as_compute<IO, T>(in[kX].data, d.T * N * d.I, scratch, runner, f16c);
   const T* W = cW ? nullptr : as_compute<IO, T>(in[kW].data, D * 4 * H * d.I, scratch, runner, f16c);
   const T* R = cR ? nullptr : as_compute<IO, T>(in[kR].data, D * 4 * H * S, scratch, runner, f16c);
   const T* B = d.has_B && !cB ? as_compute<IO, T>(in[kB].data, D * 8 * H, scratch, runner, f16c) : nullptr;
   const T* h0 = d.has_h0 ? as_compute<IO, T>(in[kInitialH].data, D * N * S, scratch, runner, f16c) : nullptr;
   const T* c0 = d.has_c0 ? as_compute<IO, T>(in[kInitialC].data, D * N * H, scratch, runner, f16c) : nullptr;
-  const T* Pw = d.has_proj && !cP ? as_compute<IO, T>(in[kProjection].data, D * d.P * H, scratch, runner, f16c) : nullptr;
+  const T* Pw =
+      d.has_proj && !cP ? as_compute<IO, T>(in[kProjection].data, D * d.P * H, scratch, runner, f16c) : nullptr;
   if (runner.failed()) return make_status(api, ORT_RUNTIME_EXCEPTION, runner.error());
   T* Y = out_compute<IO, T>(y, y_size, scratch);
   T* Yh = out_compute<IO, T>(yh, yh_size, scratch);
@@ -226,7 +226,7 @@ class CpuKernel final : public LstmCpuKernel {
  private:
   const LstmAttrs attrs_;
   const CpuKernels& kernels_;  // the instruction set's GEMM tables, fixed at creation (the packs' format)
-  ConstPacks<T> packs_;  // read-only once init() has returned
+  ConstPacks<T> packs_;        // read-only once init() has returned
 };
 
 }  // namespace

@@ -9,10 +9,9 @@
 // Runtime's intra-op pool (Runner).
 #include "cpu/step.h"
 
+#include <Eigen/Core>
 #include <algorithm>
 #include <vector>
-
-#include <Eigen/Core>
 
 #include "cpu/aligned_buffer.h"
 #include "cpu/pack.h"
@@ -31,7 +30,7 @@ constexpr int64_t kXRows = 256;
 
 template <typename T>
 class LstmDirection {
-public:
+ public:
   LstmDirection(const GemmKernel<T>& gemm, const LstmDims& dims, const LstmAttrs& attrs, Runner& runner)
       : gemm_(gemm), d_(dims), runner_(runner), layout_(gemm, dims.H, dims.I, dims.S, dims.has_proj ? dims.P : 0) {
     clip_.enabled = attrs.has_clip;
@@ -110,10 +109,14 @@ public:
     //    the outputs vary from call to call.
     h_.resize(static_cast<size_t>(N * S));
     c_.resize(static_cast<size_t>(N * H));
-    if (job.h0) std::copy(job.h0, job.h0 + N * S, h_.data());
-    else std::fill(h_.data(), h_.data() + N * S, T(0));
-    if (job.c0) std::copy(job.c0, job.c0 + N * H, c_.data());
-    else std::fill(c_.data(), c_.data() + N * H, T(0));
+    if (job.h0)
+      std::copy(job.h0, job.h0 + N * S, h_.data());
+    else
+      std::fill(h_.data(), h_.data() + N * S, T(0));
+    if (job.c0)
+      std::copy(job.c0, job.c0 + N * H, c_.data());
+    else
+      std::fill(c_.data(), c_.data() + N * H, T(0));
     gates_.resize(static_cast<size_t>(N * G4));
     packH_.resize(gemm_.packed_size(N, S));
     if (d_.has_proj) {

@@ -13,13 +13,13 @@ namespace onnx_rnn {
 // One direction's inputs and outputs, all raw pointers already offset to the direction.
 template <typename T>
 struct DirectionJob {
-  const T* X = nullptr;    // (T, N, I)
-  const T* W = nullptr;    // (4H, I), or null when packW is given
-  const T* R = nullptr;    // (4H, S), or null when packR is given
-  const T* B = nullptr;    // (8H) or null
-  const T* h0 = nullptr;   // (N, S) or null
-  const T* c0 = nullptr;   // (N, H) or null
-  const T* Pw = nullptr;   // (P, H) or null
+  const T* X = nullptr;           // (T, N, I)
+  const T* W = nullptr;           // (4H, I), or null when packW is given
+  const T* R = nullptr;           // (4H, S), or null when packR is given
+  const T* B = nullptr;           // (8H) or null
+  const T* h0 = nullptr;          // (N, S) or null
+  const T* c0 = nullptr;          // (N, H) or null
+  const T* Pw = nullptr;          // (P, H) or null
   const int32_t* lens = nullptr;  // (N) or null
   // Packed at kernel creation (constant inputs, WeightLayout order) or null: then W, R, Pw and B are packed
   // (bias summed) per call.
@@ -27,9 +27,9 @@ struct DirectionJob {
   const T* packR = nullptr;
   const T* packP = nullptr;
   const T* bias = nullptr;  // (4H) Wb + Rb in chunk order
-  T* Y = nullptr;          // (T, D, N, S) base + d * N * S, or null
-  T* Yh = nullptr;         // (N, S) or null
-  T* Yc = nullptr;         // (N, H) or null
+  T* Y = nullptr;           // (T, D, N, S) base + d * N * S, or null
+  T* Yh = nullptr;          // (N, S) or null
+  T* Yc = nullptr;          // (N, H) or null
   bool reverse = false;
 };
 
