@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import io
 import platform
+import urllib.parse
 from pathlib import Path
 
 import numpy as np
 
 from .errors import OnnxRnnError
-from .files import load_array, load_attrs, save_model
+from .files import load_array, load_attrs, save_model, write_outputs
 
 PROVIDERS = {"cpu": "CPUExecutionProvider", "cuda": "CUDAExecutionProvider"}
 
@@ -85,7 +87,7 @@ def run_convert(args: argparse.Namespace) -> int:
     if args.input_shape:
         raise OnnxRnnError("--input-shape applies to checkpoints; a converted RNN's T and N are always symbolic")
     spec = RNNSpec.from_mxnet_attrs(_spec_attrs(args))
-    parameters = load_array(args.params, args.params_key)
+    parameters = load_array(args.params, args.params_key, flag="--params")
     model = export_spec(
         spec,
         parameters,
@@ -141,6 +143,9 @@ def add_run_arguments(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--out-dir", default=".", help="where to write each output as NAME.npy (default: .)")
     p.add_argument(
+        "--overwrite", action="store_true", help="replace existing NAME.npy files (default: refuse, write nothing)"
+    )
+    p.add_argument(
         "--provider",
         choices=sorted(PROVIDERS),
         action="append",
@@ -152,14 +157,21 @@ def run_run(args: argparse.Namespace) -> int:
     from .session import run_model  # noqa: PLC0415
 
     feeds = dict(_parse_input(item) for item in args.input)
-    outputs = run_model(args.model, feeds, providers=provider_names(args.provider))
     out_dir = Path(args.out_dir)
     if not out_dir.is_dir():
         raise OnnxRnnError(f"--out-dir {out_dir} is not a folder")
+    outputs = run_model(args.model, feeds, providers=provider_names(args.provider))
+    files = {out_dir / output_file_name(name): _npy_bytes(value) for name, value in outputs.items()}
+    write_outputs(files, overwrite=args.overwrite)
     for name, value in outputs.items():
-        np.save(out_dir / f"{_file_stem(name)}.npy", value)
-        print(f"{name}: shape {tuple(value.shape)} {value.dtype} -> {out_dir / (_file_stem(name) + '.npy')}")
+        print(f"{name}: shape {tuple(value.shape)} {value.dtype} -> {out_dir / output_file_name(name)}")
     return 0
+
+
+def _npy_bytes(value: np.ndarray) -> bytes:
+    buffer = io.BytesIO()
+    np.save(buffer, value, allow_pickle=False)
+    return buffer.getvalue()
 
 
 def provider_names(choices: list[str] | None) -> list[str] | None:
@@ -170,11 +182,13 @@ def _parse_input(item: str) -> tuple[str, np.ndarray]:
     name, sep, path = item.partition("=")
     if not sep or not name or not path:
         raise OnnxRnnError(f"--input takes NAME=FILE.npy, got {item!r}")
-    return name, load_array(path)
+    return name, load_array(path, flag=f"--input {name}")
 
 
-def _file_stem(name: str) -> str:
-    return "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in name)
+def output_file_name(name: str) -> str:
+    """``NAME.npy`` for an output name, injective: characters other than letters, digits, ``-``, ``_`` and ``.``
+    are percent-encoded (``y/0`` -> ``y%2F0.npy``, ``y:0`` -> ``y%3A0.npy``), so two outputs never share a file."""
+    return urllib.parse.quote(name, safe="-_.") + ".npy"
 
 
 # ---------------------------------------------------------------- check

@@ -13,6 +13,7 @@ from typing import Any, Mapping
 
 import numpy as np
 
+from . import limits
 from .errors import OnnxRnnError
 
 MODES = ("lstm", "gru", "rnn_tanh", "rnn_relu")
@@ -144,7 +145,7 @@ def parse_mxnet_value(value: Any, key: str = "value") -> Any:
         return None
     try:
         return ast.literal_eval(text)
-    except (ValueError, SyntaxError):
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):  # e.g. "{[]}", "((((...))))"
         if key == "mode" or text.replace("_", "").isalnum():
             return text
         raise OnnxRnnError(f"cannot parse attribute {key}={value!r}") from None
@@ -160,6 +161,8 @@ def _validate(spec: RNNSpec) -> None:
         raise OnnxRnnError(f"unknown mode {spec.mode!r}; expected one of {', '.join(MODES)}")
     _require_int("state_size", spec.state_size, 1)
     _require_int("num_layers", spec.num_layers, 1)
+    limits.check(limits.LAYERS, spec.num_layers, "num_layers")
+    limits.check(limits.STATE_SIZE, spec.state_size, "state_size")
     for flag in ("bidirectional", "state_outputs", "lstm_state_clip_nan", "use_sequence_length"):
         value = getattr(spec, flag)
         if not isinstance(value, (bool, np.bool_)):

@@ -18,10 +18,11 @@ import numpy as np
 import onnx
 from onnx import helper
 
+from .. import limits
 from ..errors import OnnxRnnError
 from ..export.builder import DEFAULT_OPSET, MIN_OPSET, GraphBuilder, np_to_onnx_dtype
 from ..export.model import layer_backend
-from .context import Context, SymDim, Value, const_value
+from .context import Context, SymDim, Value, check_constant, const_value
 from .ndarray_file import load_params, split_arg_aux
 from .ops import OPS, OpDef, supported_ops
 from .symbol import Attrs, Node, Symbol, load_symbol, parse_dtype
@@ -206,9 +207,10 @@ class Converter:
                 layers = attrs.int("num_layers", 1)
                 directions = ["l", "r"][: 2 if attrs.bool("bidirectional") else 1]
             except OnnxRnnError:
-                continue  # the RNN's translation reports its attributes
-            if gates is None or not 0 < layers <= 1000:
+                raise  # before "the .params file lacks ...parameters": the attribute is what is wrong
+            if gates is None or not isinstance(layers, int) or layers < 1:
                 continue
+            limits.check(limits.LAYERS, layers, f"{node.describe()}: num_layers")
             names = [
                 f"{prefix}{d}{layer}_{conn}{gate}_{kind}"
                 for kind in ("weight", "bias")
@@ -421,6 +423,12 @@ class Converter:
             raise
         except (ValueError, LookupError, TypeError, ArithmeticError) as exc:  # malformed attributes or shapes
             raise ctx.fail(f"cannot translate: {type(exc).__name__}: {exc}") from None
+        except (MemoryError, RecursionError) as exc:
+            raise ctx.fail(f"cannot translate: {type(exc).__name__} (see docs/limits.md)") from None
+        for out in outs:  # a backstop for folds that do not check their size before computing it
+            if out.const is not None:
+                sources = [v.const for v in inputs]
+                check_constant(out.const.shape, out.const.dtype, f"{node.describe()}: its constant output", sources)
         n = self._count(node, opdef)
         if len(outs) != n:
             raise ctx.fail(f"internal error: translated into {len(outs)} outputs, expected {n}")

@@ -29,7 +29,6 @@ from __future__ import annotations
 import os
 import struct
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Iterable, Mapping, Sequence
 
 import numpy as np
@@ -271,12 +270,9 @@ def parse_ndarray_list(data: bytes, source: str = "<bytes>") -> NDArrayList:
 
 def load_ndarray_list(path: str | os.PathLike[str]) -> NDArrayList:
     """Read an NDArray-list file (``mx.nd.save``/``.params``) from disk."""
-    path = Path(path)
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise OnnxRnnError(f"cannot read parameter file {str(path)!r}: {exc.strerror or exc}") from None
-    return parse_ndarray_list(data, str(path))
+    from ..files import read_input  # noqa: PLC0415 (a regular file within the size limit: never /dev/zero)
+
+    return parse_ndarray_list(read_input(path, "parameter file"), str(path))
 
 
 def load_params(path: str | os.PathLike[str]) -> dict[str, np.ndarray | None]:
@@ -290,14 +286,18 @@ def split_arg_aux(
     """``arg:``/``aux:`` prefixes -> two dicts; unprefixed names (``save_parameters``) count as args."""
     args: dict[str, np.ndarray | None] = {}
     aux: dict[str, np.ndarray | None] = {}
+    stored_as: dict[str, str] = {}  # bare name -> the key it came from
     for key, value in params.items():
         kind, sep, name = key.partition(":")
-        if sep and kind == "aux":
-            aux[name] = value
-        elif sep and kind == "arg":
-            args[name] = value
-        else:
-            args[key] = value
+        if not (sep and kind in ("arg", "aux")):
+            name = key
+        if name in stored_as:  # "arg:fc_bias" and "fc_bias" (or "aux:fc_bias"): which one is meant?
+            raise OnnxRnnError(
+                f"the parameter file holds both {stored_as[name]!r} and {key!r}, which name one parameter "
+                f"{name!r}; expected each parameter once"
+            )
+        stored_as[name] = key
+        (aux if sep and kind == "aux" else args)[name] = value
     return args, aux
 
 
@@ -364,15 +364,8 @@ def save_params(path: str | os.PathLike[str], params: Mapping[str, np.ndarray | 
 
 
 def write_atomic(path: str | os.PathLike[str], data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file in the same folder, so no partial file is left."""
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        with open(tmp, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except OSError as exc:
-        raise OnnxRnnError(f"cannot write {str(path)!r}: {exc.strerror or exc}") from None
-    finally:
-        if tmp.exists():
-            tmp.unlink()
+    """Write ``data`` to ``path`` through a temporary file in the same folder, so no partial file is left
+    (and only a regular file or a new name is replaced; see :func:`onnx_rnn.files.write_bytes_atomic`)."""
+    from ..files import write_bytes_atomic  # noqa: PLC0415
+
+    write_bytes_atomic(path, data, "parameter file")

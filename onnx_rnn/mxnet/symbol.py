@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import limits
 from ..errors import OnnxRnnError
 from .ndarray_file import DTYPE_FLAGS
 
@@ -96,9 +97,13 @@ def _entry(raw: Any, where: str, source: str, limit: int) -> tuple[int, int]:
 
 
 def parse_symbol(text: str | bytes, source: str = "<symbol>") -> Symbol:
+    from ..files import json_depth  # noqa: PLC0415
+
+    raw = text.encode("utf-8", "surrogatepass") if isinstance(text, str) else text
+    limits.check(limits.JSON_DEPTH, json_depth(raw), f"{source}: its JSON nesting depth")
     try:
-        doc = json.loads(text)
-    except (ValueError, UnicodeDecodeError) as exc:
+        doc = json.loads(raw)
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         raise _not_a_symbol(source, f"invalid JSON ({exc})") from None
     if not isinstance(doc, dict):
         raise _not_a_symbol(source, f"the top level is a {type(doc).__name__}, not an object")
@@ -109,6 +114,7 @@ def parse_symbol(text: str | bytes, source: str = "<symbol>") -> Symbol:
         raise _not_a_symbol(source, "'nodes' is not a non-empty list")
     if not isinstance(raw_heads, list) or not raw_heads:
         raise _not_a_symbol(source, "'heads' is not a non-empty list")
+    limits.check(limits.GRAPH_NODES, len(raw_nodes), f"{source}: its number of nodes")
     nodes: list[Node] = []
     names: set[str] = set()
     for i, raw in enumerate(raw_nodes):
@@ -149,7 +155,8 @@ def parse_symbol(text: str | bytes, source: str = "<symbol>") -> Symbol:
             raise _not_a_symbol(source, f"arg_nodes {bad} are not variables")
     else:
         arg_nodes = [n.index for n in nodes if n.is_variable]
-    missing = [n.index for n in nodes if n.is_variable and n.index not in set(arg_nodes)]
+    listed = set(arg_nodes)  # once, not per node: a symbol may have tens of thousands of variables
+    missing = [n.index for n in nodes if n.is_variable and n.index not in listed]
     arg_nodes = list(arg_nodes) + missing  # variables not listed are still graph inputs
     graph_attrs = doc.get("attrs", {}) if isinstance(doc.get("attrs", {}), dict) else {}
     return Symbol(nodes, arg_nodes, heads, graph_attrs, source)
@@ -157,11 +164,9 @@ def parse_symbol(text: str | bytes, source: str = "<symbol>") -> Symbol:
 
 def load_symbol(path: str | os.PathLike[str]) -> Symbol:
     path = Path(path)
-    try:
-        text = path.read_bytes()
-    except OSError as exc:
-        raise OnnxRnnError(f"cannot read symbol file {str(path)!r}: {exc.strerror or exc}") from None
-    return parse_symbol(text, str(path))
+    from ..files import read_input  # noqa: PLC0415
+
+    return parse_symbol(read_input(path, "symbol file"), str(path))
 
 
 # ---------------------------------------------------------------- attribute access
@@ -195,7 +200,7 @@ class Attrs:
             return float(text.replace("-nan", "nan"))
         try:
             return ast.literal_eval(text)
-        except (ValueError, SyntaxError, MemoryError, RecursionError):
+        except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):  # TypeError: "{[]}"
             raise self.fail(key, expected) from None
 
     def str(self, key: str, default: Any = _NONE) -> Any:
@@ -273,7 +278,10 @@ _DTYPE_NAMES = [n for n in DTYPE_FLAGS.values() if n != "bfloat16"]
 def parse_dtype(text: str, fail) -> np.dtype:
     text = text.strip()
     if text.lstrip("-").isdigit():
-        name = DTYPE_FLAGS.get(int(text))
+        try:
+            name = DTYPE_FLAGS.get(int(text))
+        except ValueError:  # "--1", "²": digits to str.isdigit, not to int()
+            raise fail() from None
     else:
         name = text
     if name == "bfloat16" or name not in _DTYPE_NAMES:

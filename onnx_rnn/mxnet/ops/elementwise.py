@@ -9,7 +9,7 @@ from typing import Callable
 import numpy as np
 
 from ...export.builder import np_to_onnx_dtype
-from ..context import Context, Value, const_value, is_float
+from ..context import Context, Value, check_constant, const_value, is_float
 from ..symbol import Attrs
 from . import broadcast, first_back, no_back, register, same_back
 from .common import all_const, as_dtype, broadcast_shapes, common_dtype, norm_axis
@@ -390,6 +390,7 @@ def binary(ctx: Context, key: str, a: Value, b: Value) -> Value:
     dtype = common_dtype(ctx, [a, b])
     shape, bcast = broadcast_shapes(ctx, [a, b])
     if all_const([a, b]):
+        check_constant(np.broadcast_shapes(a.const.shape, b.const.shape), dtype, "the folded constant")
         with np.errstate(all="ignore"):
             result = np.asarray(fold(a.const.astype(dtype), b.const.astype(dtype))).astype(dtype)
         return const_value(result, bcast)
