@@ -8,7 +8,7 @@ DEMO_MODEL ?= char_lstm
 DEMO_DIR   := build/demo
 PYTEST_ARGS ?=
 
-.PHONY: setup demo test test-sanitize bench cuda-build clean
+.PHONY: setup demo test test-sanitize fuzz bench cuda-build clean
 
 setup: $(STAMP)
 
@@ -40,6 +40,14 @@ test: setup
 # The plugin's tests once more, against a copy built with AddressSanitizer and UndefinedBehaviorSanitizer.
 test-sanitize: setup
 	PYTHON=$(PY) bash tools/run_sanitized_plugin_tests.sh
+
+# The long fuzz run (tests/fuzz/run.py): FUZZ_SECONDS per target; the plugin's node against the ASan/UBSan build.
+# Findings are kept in tests/fuzz_regressions/ and replayed by `make test` (tests/fuzz/test_fuzz_short.py).
+FUZZ_SECONDS ?= 1800
+fuzz: setup
+	$(PY) tests/fuzz/run.py --seconds $(FUZZ_SECONDS) --target params --target symbol --target attrs
+	PYTHON=$(PY) bash tools/run_sanitized_plugin_tests.sh --run $(PY) tests/fuzz/run.py --seconds $(FUZZ_SECONDS) \
+		--target plugin
 
 bench: setup
 	$(VENV)/bin/onnx-rnn bench

@@ -461,3 +461,12 @@ def test_check_refuses_negative_or_nan_tolerances(tmp_path, capsys, flag, value)
     assert f"{flag[2:]} must be a number >= 0" in err
     with pytest.raises(OnnxRnnError, match="must be a number >= 0"):
         check_model(model, tmp_path / "g.npz", rtol=float(value))
+
+
+def test_variable_with_an_empty_name_is_a_user_error_not_an_internal_one():
+    """It was reported as "internal error: the converted model is not valid ONNX"."""
+    doc = _symbol("relu_rnn")
+    doc["nodes"][0]["name"] = ""
+    with pytest.raises(OnnxRnnError, match="variable node 0 has an empty name") as error:
+        convert_checkpoint(_checkpoint(doc, "relu_rnn"))
+    assert "internal" not in str(error.value)

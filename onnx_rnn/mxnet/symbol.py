@@ -137,6 +137,8 @@ def parse_symbol(text: str | bytes, source: str = "<symbol>") -> Symbol:
         )
         op = raw["op"]
         if op == "null":
+            if not raw["name"]:
+                raise _not_a_symbol(source, f"variable node {i} has an empty name (graph inputs need names)")
             if inputs:
                 raise _not_a_symbol(source, f"variable node {i} ({raw['name']!r}) has inputs")
             if raw["name"] in names:
