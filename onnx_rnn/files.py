@@ -26,7 +26,7 @@ def input_file(path: str | os.PathLike, what: str) -> Path:
 
     Devices (``/dev/zero``), FIFOs and folders are refused: reading them may never end or return unbounded data.
     """
-    path = Path(path)
+    path = as_path(path, what)
     try:
         info = path.stat()
     except OSError as error:
@@ -35,6 +35,14 @@ def input_file(path: str | os.PathLike, what: str) -> Path:
         raise OnnxRnnError(f"cannot read {what} {path}: it is {_kind(info.st_mode)}; expected a regular file")
     limits.check(limits.FILE_BYTES, info.st_size, f"{what} {path}: its size in bytes")
     return path
+
+
+def as_path(path: Any, what: str) -> Path:
+    """``path`` as a Path; anything that is not a path (None, a number) is an OnnxRnnError naming the input."""
+    try:
+        return Path(path)
+    except TypeError:
+        raise OnnxRnnError(f"{what}: expected a file path (str or os.PathLike), got {type(path).__name__}") from None
 
 
 def read_input(path: str | os.PathLike, what: str) -> bytes:
@@ -206,7 +214,7 @@ def output_path(path: str | os.PathLike, what: str, expected: str) -> Path:
 
     Symlinks are refused rather than followed (writing through one replaces a file the user did not name).
     """
-    path = Path(path)
+    path = as_path(path, what)
     try:
         info = os.lstat(path)
     except FileNotFoundError:

@@ -121,7 +121,9 @@ def test_written_files_follow_the_umask(tmp_path, monkeypatch, external):
     """Model and external data alike get 0666 & ~umask (external data was 0600 beside a 0644 model)."""
     if external:
         monkeypatch.setattr(files, "EXTERNAL_DATA_THRESHOLD", 0)
-    model = onnx_rnn.export_rnn(np.ones(RNNSpec(mode="lstm", state_size=16).param_count(16), np.float32), mode="lstm", state_size=16)
+    model = onnx_rnn.export_rnn(
+        np.ones(RNNSpec(mode="lstm", state_size=16).param_count(16), np.float32), mode="lstm", state_size=16
+    )
     old = os.umask(0o027)
     try:
         files.save_model(model, tmp_path / "m.onnx")
@@ -470,3 +472,37 @@ def test_variable_with_an_empty_name_is_a_user_error_not_an_internal_one():
     with pytest.raises(OnnxRnnError, match="variable node 0 has an empty name") as error:
         convert_checkpoint(_checkpoint(doc, "relu_rnn"))
     assert "internal" not in str(error.value)
+
+
+def test_unique_names_from_one_hint_are_linear():
+    """GraphBuilder.unique scanned hint_1, hint_2, ... on every call: a 40k-input add_n took minutes."""
+    from onnx_rnn.export.builder import GraphBuilder
+
+    builder = GraphBuilder()
+    builder.reserve("t_3")
+    names = [builder.unique("t") for _ in range(50_000)]
+    assert names[:4] == ["t", "t_1", "t_2", "t_4"] and len(set(names)) == 50_000
+
+
+def test_symbol_with_many_inputs_converts():
+    n = 3000
+    nodes = [{"op": "null", "name": f"v{i}", "attrs": {"__shape__": "(2,)"}} for i in range(n)]
+    nodes.append({"op": "add_n", "name": "sum", "attrs": {"num_args": str(n)}, "inputs": [[i, 0, 0] for i in range(n)]})
+    model = convert_checkpoint(Checkpoint(parse_symbol(json.dumps({"nodes": nodes, "heads": [[n, 0, 0]]})), {}, {}))
+    assert len(model.graph.input) == n
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda: onnx_rnn.InferenceSession(123),
+        lambda: convert_checkpoint(1, 2),
+        lambda: parse_symbol(None),
+        lambda: load_params(None),
+        lambda: onnx_rnn.InferenceSession("/tmp"),
+    ],
+    ids=["session-int", "checkpoint-ints", "symbol-none", "params-none", "session-folder"],
+)
+def test_public_entries_raise_one_exception_type(call):
+    with pytest.raises(OnnxRnnError):
+        call()

@@ -67,9 +67,7 @@ def const_value(array: np.ndarray, bcast: Iterable[int] = ()) -> Value:
     return Value(array.dtype, shape, const=array, bcast=bcast)
 
 
-def check_constant(
-    shape: Sequence[int], dtype: np.dtype, what: str, sources: Sequence[np.ndarray | None] = ()
-) -> None:
+def check_constant(shape: Sequence[int], dtype: np.dtype, what: str, sources: Sequence[np.ndarray | None] = ()) -> None:
     """Refuse, before allocating it, a constant above the limit on what the converter materializes.
 
     A constant no larger than the distinct arrays it is computed from (weights joined, cast, reshaped) is

@@ -231,6 +231,8 @@ def _array(r: _Reader, index: int) -> tuple[np.ndarray | None, str | None]:
 
 def parse_ndarray_list(data: bytes, source: str = "<bytes>") -> NDArrayList:
     """Parse the bytes of an NDArray-list file. Sparse arrays raise OnnxRnnError naming them."""
+    if not isinstance(data, (bytes, bytearray, memoryview)):
+        raise OnnxRnnError(f"{source}: expected the bytes of an NDArray file, got a {type(data).__name__}")
     r = _Reader(data, source)
     header = r.u64("list magic")
     if header != LIST_MAGIC:

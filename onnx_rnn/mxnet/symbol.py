@@ -12,7 +12,6 @@ import ast
 import json
 import os
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -99,7 +98,9 @@ def _entry(raw: Any, where: str, source: str, limit: int) -> tuple[int, int]:
 def parse_symbol(text: str | bytes, source: str = "<symbol>") -> Symbol:
     from ..files import json_depth  # noqa: PLC0415
 
-    raw = text.encode("utf-8", "surrogatepass") if isinstance(text, str) else text
+    if not isinstance(text, (str, bytes, bytearray, memoryview)):
+        raise _not_a_symbol(source, f"got a {type(text).__name__}, not JSON text (str or bytes)")
+    raw = text.encode("utf-8", "surrogatepass") if isinstance(text, str) else bytes(text)
     limits.check(limits.JSON_DEPTH, json_depth(raw), f"{source}: its JSON nesting depth")
     try:
         doc = json.loads(raw)
@@ -165,10 +166,10 @@ def parse_symbol(text: str | bytes, source: str = "<symbol>") -> Symbol:
 
 
 def load_symbol(path: str | os.PathLike[str]) -> Symbol:
-    path = Path(path)
-    from ..files import read_input  # noqa: PLC0415
+    from ..files import read_input  # noqa: PLC0415 (a regular file within the size limit)
 
-    return parse_symbol(read_input(path, "symbol file"), str(path))
+    data = read_input(path, "symbol file")
+    return parse_symbol(data, str(path))
 
 
 # ---------------------------------------------------------------- attribute access

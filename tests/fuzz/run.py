@@ -27,7 +27,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parents[1]))
 
-from fuzz_targets import REGRESSIONS, Finding, targets  # noqa: E402
+from fuzz_targets import REGRESSIONS, targets  # noqa: E402
 
 ROUND_EXAMPLES = 200
 
