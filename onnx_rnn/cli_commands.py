@@ -156,7 +156,12 @@ def add_run_arguments(p: argparse.ArgumentParser) -> None:
 def run_run(args: argparse.Namespace) -> int:
     from .session import run_model  # noqa: PLC0415
 
-    feeds = dict(_parse_input(item) for item in args.input)
+    feeds: dict[str, np.ndarray] = {}
+    for item in args.input:
+        name, value = _parse_input(item)
+        if name in feeds:
+            raise OnnxRnnError(f"--input gives {name!r} twice; expected each graph input once")
+        feeds[name] = value
     out_dir = Path(args.out_dir)
     if not out_dir.is_dir():
         raise OnnxRnnError(f"--out-dir {out_dir} is not a folder")

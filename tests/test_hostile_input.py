@@ -506,3 +506,18 @@ def test_symbol_with_many_inputs_converts():
 def test_public_entries_raise_one_exception_type(call):
     with pytest.raises(OnnxRnnError):
         call()
+
+
+def test_run_input_given_twice(tmp_path, capsys):
+    model = _identity_model(tmp_path / "m.onnx", ["y"])
+    np.save(tmp_path / "a.npy", np.zeros(2, np.float32))
+    argv = ["run", str(model), "--input", f"x={tmp_path / 'a.npy'}", "--input", f"x={tmp_path / 'a.npy'}"]
+    assert "gives 'x' twice" in one_line_error(capsys, argv + ["--out-dir", str(tmp_path)])
+
+
+def test_checkpoint_with_a_name_in_both_arg_and_aux():
+    doc = _symbol("relu_rnn")
+    args, aux = split_arg_aux(load_params(MODELS / "relu_rnn-0000.params"))
+    name = next(iter(args))
+    with pytest.raises(OnnxRnnError, match="both arg and aux"):
+        convert_checkpoint(Checkpoint(parse_symbol(json.dumps(doc)), args, {name: args[name]}))

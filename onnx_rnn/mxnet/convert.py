@@ -113,6 +113,9 @@ class Converter:
         latest = onnx.defs.onnx_opset_version()
         if isinstance(opset, bool) or not isinstance(opset, int) or not MIN_OPSET <= opset <= latest:
             raise OnnxRnnError(f"opset must be an integer in [{MIN_OPSET}, {latest}], got {opset!r}")
+        both = sorted(set(checkpoint.arg_params) & set(checkpoint.aux_params))
+        if both:  # which one the symbol's variable means would be a silent guess
+            raise OnnxRnnError(f"parameter(s) {both[:5]} are both arg and aux parameters; expected each once")
         self.cp = checkpoint
         self.symbol = checkpoint.symbol
         self.arg_params = dict(checkpoint.arg_params)
