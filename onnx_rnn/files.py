@@ -21,7 +21,7 @@ from .errors import OnnxRnnError
 EXTERNAL_DATA_THRESHOLD = 1 << 30
 
 
-def input_file(path: str | os.PathLike, what: str) -> Path:
+def input_file(path: str | os.PathLike[str], what: str) -> Path:
     """``path`` if it names a regular file (symlinks followed) within the file-size limit.
 
     Devices (``/dev/zero``), FIFOs and folders are refused: reading them may never end or return unbounded data.
@@ -42,10 +42,10 @@ def as_path(path: Any, what: str) -> Path:
     try:
         return Path(path)
     except TypeError:
-        raise OnnxRnnError(f"{what}: expected a file path (str or os.PathLike), got {type(path).__name__}") from None
+        raise OnnxRnnError(f"{what}: expected a file path (str or os.PathLike[str]), got {type(path).__name__}") from None
 
 
-def read_input(path: str | os.PathLike, what: str) -> bytes:
+def read_input(path: str | os.PathLike[str], what: str) -> bytes:
     """The bytes of a regular file, refused before reading when it is not one or is above the size limit."""
     path = input_file(path, what)
     bound = limits.value(limits.FILE_BYTES)
@@ -101,7 +101,7 @@ def json_depth(raw: bytes) -> int:
     return int(max(np.max(np.cumsum(steps)), 0))
 
 
-def load_array(path: str | os.PathLike, key: str | None = None, flag: str | None = None) -> np.ndarray:
+def load_array(path: str | os.PathLike[str], key: str | None = None, flag: str | None = None) -> np.ndarray:
     """A ``.npy`` file, or one array of a ``.npz`` named by ``key`` (or its only array); ``flag`` names the
     option the path was given to, for the messages."""
     given = "" if flag is None else f" (given to {flag})"
@@ -125,7 +125,7 @@ def load_array(path: str | os.PathLike, key: str | None = None, flag: str | None
         return npz_member(loaded, key, path, what + given)
 
 
-def load_npz(path: str | os.PathLike, what: str) -> dict[str, np.ndarray]:
+def load_npz(path: str | os.PathLike[str], what: str) -> dict[str, np.ndarray]:
     """Every array of a ``.npz`` by name; a ``.npy`` or a damaged archive is an OnnxRnnError."""
     path = input_file(path, what)
     try:
@@ -158,7 +158,7 @@ def _why(error: BaseException) -> str:
     return f"{type(error).__name__}: {text}" if text else type(error).__name__
 
 
-def load_attrs(path: str | os.PathLike) -> dict[str, Any]:
+def load_attrs(path: str | os.PathLike[str]) -> dict[str, Any]:
     """The RNN operator's attribute dictionary from a JSON file (as MXNet's symbol JSON writes it)."""
     attrs = load_json(read_input(path, "attributes JSON"), f"attributes JSON {path}")
     if not isinstance(attrs, dict):
@@ -174,7 +174,7 @@ def _itemsize(data_type: int) -> int:
     return np.dtype(onnx.helper.tensor_dtype_to_np_dtype(data_type)).itemsize
 
 
-def save_model(model: onnx.ModelProto, path: str | os.PathLike) -> None:
+def save_model(model: onnx.ModelProto, path: str | os.PathLike[str]) -> None:
     """Write ``model`` to ``path`` atomically; large models get a ``<name>.data`` external-data file
     (their tensors are moved out of ``model`` on the way, which keeps memory near one copy).
 
@@ -209,7 +209,7 @@ def save_model(model: onnx.ModelProto, path: str | os.PathLike) -> None:
             raise OnnxRnnError(f"cannot write {path}: {error.strerror or error}") from None
 
 
-def output_path(path: str | os.PathLike, what: str, expected: str) -> Path:
+def output_path(path: str | os.PathLike[str], what: str, expected: str) -> Path:
     """``path`` as an output: its folder must exist, and anything already there must be a regular file.
 
     Symlinks are refused rather than followed (writing through one replaces a file the user did not name).
@@ -284,7 +284,7 @@ def write_outputs(files: dict[Path, bytes], *, overwrite: bool) -> None:
             raise OnnxRnnError(f"cannot write {target}: {error.strerror or error}") from None
 
 
-def write_bytes_atomic(path: str | os.PathLike, data: bytes, what: str = "output file") -> None:
+def write_bytes_atomic(path: str | os.PathLike[str], data: bytes, what: str = "output file") -> None:
     """Write one file atomically (a temporary file beside it, then a rename); see :func:`write_outputs`."""
     path = output_path(path, what, "a regular file or a new name")
     with staging_folder(path.parent, path) as staging:
