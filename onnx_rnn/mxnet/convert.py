@@ -400,6 +400,8 @@ class Converter:
         attrs = Attrs(node)
         try:
             count = int(opdef.n_out(attrs))
+        except OnnxRnnError:
+            raise  # names the attribute that decides the number of outputs
         except (TypeError, ValueError):
             count = 1  # the translation names the bad attribute
         if not 1 <= count <= MAX_OUTPUTS:

@@ -256,6 +256,8 @@ def cast(ctx: Context, attrs: Attrs, ins: list[Value]) -> list[Value]:
 @register("amp_multicast", n_out=lambda a: a.int("num_outputs"), bcast_ok=True, arity=(1, None))
 def amp_multicast(ctx: Context, attrs: Attrs, ins: list[Value]) -> list[Value]:
     """Casts all inputs to the widest float dtype among them (``cast_narrow`` picks the narrowest)."""
+    if attrs.int("num_outputs") != len(ins):
+        raise attrs.fail("num_outputs", f"the number of inputs, {len(ins)} (one output per input)")
     floats = [v.dtype for v in ins if is_float(v.dtype)] or [np.dtype(np.float32)]
     pick = min if attrs.bool("cast_narrow") else max
     target = pick(floats, key=lambda d: d.itemsize)
