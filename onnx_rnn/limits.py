@@ -63,6 +63,13 @@ def check(limit: Limit, amount: int, subject: str) -> None:
     bound = value(limit)
     if amount > bound:
         raise OnnxRnnError(
-            f"{subject} is {amount}, above the {limit.what} ({bound}); expected a real model's size "
+            f"{subject} is {show(amount)}, above the {limit.what} ({bound}); expected a real model's size "
             f"(for trusted input, raise the limit with {limit.env}=N)"
         )
+
+
+def show(number: object) -> str:
+    """``repr`` for messages, safe for integers too long to print (``0xfff...`` literals parse to any size)."""
+    if isinstance(number, int) and not isinstance(number, bool) and number.bit_length() > 64:
+        return f"{'a negative' if number < 0 else 'an'} integer of {number.bit_length()} bits"
+    return repr(number)

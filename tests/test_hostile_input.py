@@ -521,3 +521,17 @@ def test_checkpoint_with_a_name_in_both_arg_and_aux():
     name = next(iter(args))
     with pytest.raises(OnnxRnnError, match="both arg and aux"):
         convert_checkpoint(Checkpoint(parse_symbol(json.dumps(doc)), args, {name: args[name]}))
+
+
+@pytest.mark.parametrize("key", ["num_layers", "state_size", "p", "bidirectional", "projection_size", "mode"])
+@pytest.mark.parametrize("sign", ["", "-"])
+def test_integer_literals_too_long_to_print(key, sign):
+    """'0xfff...' parses to an integer Python refuses to format in decimal: the message must still be one."""
+    with pytest.raises(OnnxRnnError, match="integer of 20000 bits"):
+        RNNSpec.from_mxnet_attrs({"mode": "lstm", "state_size": "4", key: sign + "0x" + "f" * 5000})
+
+
+def test_clip_bound_beyond_float_range():
+    attrs = {"mode": "lstm", "state_size": "4", "lstm_state_clip_max": "1", "lstm_state_clip_min": "-0x" + "f" * 500}
+    with pytest.raises(OnnxRnnError, match="within float64's range"):
+        RNNSpec.from_mxnet_attrs(attrs)
