@@ -482,8 +482,13 @@ class Converter:
                     f"output {name!r} has a dimension MXNet leaves at 0 (to be inferred), which "
                     "nothing in the graph determines; expected a fully defined output"
                 )
+            if value.shape is None:  # ONNX's checker requires every graph output to have a rank
+                raise OnnxRnnError(
+                    f"output {name!r} ({self.symbol.nodes[nid].describe()}) has a number of dimensions that "
+                    "nothing in the graph determines; give the graph inputs' shapes (--input-shape name=d0,d1,...)"
+                )
             ctx.b.node("Identity", [ctx.t(value)], outputs=[name])
-            ctx.b.add_output(name, value.dtype, None if value.shape is None else self._dims(value.shape))
+            ctx.b.add_output(name, value.dtype, self._dims(value.shape))
 
     def _declare_inputs(self) -> None:
         """Every input the heads depend on, in the symbol's order; labels of *Output ops are left out
