@@ -8,8 +8,9 @@ import os
 import shutil
 import stat
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import numpy as np
 import onnx
@@ -42,7 +43,9 @@ def as_path(path: Any, what: str) -> Path:
     try:
         return Path(path)
     except TypeError:
-        raise OnnxRnnError(f"{what}: expected a file path (str or os.PathLike[str]), got {type(path).__name__}") from None
+        raise OnnxRnnError(
+            f"{what}: expected a file path (str or os.PathLike[str]), got {type(path).__name__}"
+        ) from None
 
 
 def read_input(path: str | os.PathLike[str], what: str) -> bytes:
@@ -109,7 +112,7 @@ def load_array(path: str | os.PathLike[str], key: str | None = None, flag: str |
     path = input_file(path, what + given)
     try:
         loaded = np.load(path, allow_pickle=False)
-    except Exception as error:  # NumPy raises ValueError, OSError, EOFError, zipfile.BadZipFile, ...
+    except Exception as error:  # noqa: BLE001 - NumPy raises ValueError, OSError, EOFError, zipfile.BadZipFile, ...
         raise OnnxRnnError(f"cannot read {what} {path}{given}: {_why(error)}; expected a .npy or .npz file") from None
     if isinstance(loaded, np.ndarray):
         if key is not None:
@@ -130,7 +133,7 @@ def load_npz(path: str | os.PathLike[str], what: str) -> dict[str, np.ndarray]:
     path = input_file(path, what)
     try:
         loaded = np.load(path, allow_pickle=False)
-    except Exception as error:  # see load_array
+    except Exception as error:  # noqa: BLE001 - see load_array
         raise OnnxRnnError(f"cannot read {what} {path}: {_why(error)}; expected a .npz file") from None
     if not hasattr(loaded, "files"):
         raise OnnxRnnError(f"{what} {path} is a single array (.npy); expected a .npz file of named arrays")
@@ -146,7 +149,7 @@ def npz_member(archive: Any, key: str, path: Path, what: str) -> np.ndarray:
         array = archive[key]
     except OnnxRnnError:
         raise
-    except Exception as error:  # zipfile.BadZipFile, zlib.error, ValueError (pickles), EOFError, ...
+    except Exception as error:  # noqa: BLE001 - zipfile.BadZipFile, zlib.error, ValueError (pickles), EOFError, ...
         raise OnnxRnnError(f"cannot read array {key!r} of {what} {path}: {_why(error)}") from None
     if not isinstance(array, np.ndarray):
         raise OnnxRnnError(f"{what} {path}: {key!r} is not an array")

@@ -517,7 +517,7 @@ def test_run_input_given_twice(tmp_path, capsys):
 
 def test_checkpoint_with_a_name_in_both_arg_and_aux():
     doc = _symbol("relu_rnn")
-    args, aux = split_arg_aux(load_params(MODELS / "relu_rnn-0000.params"))
+    args, _ = split_arg_aux(load_params(MODELS / "relu_rnn-0000.params"))
     name = next(iter(args))
     with pytest.raises(OnnxRnnError, match="both arg and aux"):
         convert_checkpoint(Checkpoint(parse_symbol(json.dumps(doc)), args, {name: args[name]}))

@@ -18,9 +18,10 @@ import io
 import json
 import struct
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 from hypothesis import strategies as st
@@ -49,9 +50,14 @@ class Target:
 
 
 def _params_seeds() -> list[bytes]:
-    from onnx_rnn.mxnet.ndarray_file import dump_ndarray_list  # noqa: PLC0415
+    from onnx_rnn.mxnet.ndarray_file import dump_ndarray_list
 
-    arrays = [np.arange(6, dtype=np.float32).reshape(2, 3), np.zeros((0, 2), np.float16), np.arange(3), None]
+    arrays: list[np.ndarray | None] = [
+        np.arange(6, dtype=np.float32).reshape(2, 3),
+        np.zeros((0, 2), np.float16),
+        np.arange(3),
+        None,
+    ]
     seeds = [dump_ndarray_list(arrays, ["arg:a", "arg:b", "aux:c", "arg:d"], version=v) for v in (0, 1, 2, 3)]
     return seeds + [p.read_bytes() for p in sorted(MODELS.glob("*.params"))[:3]]
 
@@ -91,7 +97,7 @@ def _params_strategy() -> st.SearchStrategy:
 
 
 def check_params(data: bytes) -> None:
-    from onnx_rnn.mxnet.ndarray_file import NDArrayList, parse_ndarray_list, split_arg_aux  # noqa: PLC0415
+    from onnx_rnn.mxnet.ndarray_file import NDArrayList, parse_ndarray_list, split_arg_aux
 
     try:
         result = parse_ndarray_list(data, "<fuzz>")
@@ -155,20 +161,20 @@ SYMBOL_EDIT = st.tuples(
 )
 
 
-def _symbol_seeds() -> dict[str, dict]:
+def _symbol_seeds() -> dict[str, dict[str, Any]]:
     return {name: json.loads((MODELS / f"{name}-symbol.json").read_text()) for name in SYMBOL_MODELS}
 
 
-_SEEDS: dict[str, dict] | None = None
-_PARAMS: dict[str, tuple[dict, dict]] = {}
+_SEEDS: dict[str, dict[str, Any]] | None = None
+_PARAMS: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {}
 
 
-def edit_symbol(name: str, edits: list[tuple[int, str, int]], byte_mutations: list) -> bytes:
+def edit_symbol(name: str, edits: list[tuple[int, str, int]], byte_mutations: list[tuple[int, str, int]]) -> bytes:
     """A seed model's symbol with attribute, op and wiring edits; ``name`` travels in front of the JSON."""
     global _SEEDS
     if _SEEDS is None:
         _SEEDS = _symbol_seeds()
-    from onnx_rnn.mxnet import supported_ops  # noqa: PLC0415
+    from onnx_rnn.mxnet import supported_ops
 
     doc = copy.deepcopy(_SEEDS[name])
     nodes = doc["nodes"]
@@ -220,11 +226,11 @@ def _symbol_strategy() -> st.SearchStrategy:
 
 
 def check_symbol(data: bytes) -> None:
-    from onnx_rnn import limits  # noqa: PLC0415
-    from onnx_rnn.files import tensor_bytes  # noqa: PLC0415
-    from onnx_rnn.mxnet import parse_symbol  # noqa: PLC0415
-    from onnx_rnn.mxnet.convert import Checkpoint, convert_checkpoint  # noqa: PLC0415
-    from onnx_rnn.mxnet.ndarray_file import load_params, split_arg_aux  # noqa: PLC0415
+    from onnx_rnn import limits
+    from onnx_rnn.files import tensor_bytes
+    from onnx_rnn.mxnet import parse_symbol
+    from onnx_rnn.mxnet.convert import Checkpoint, convert_checkpoint
+    from onnx_rnn.mxnet.ndarray_file import load_params, split_arg_aux
 
     name, _, text = data.partition(b"\n")
     model_name = name.decode(errors="replace")
@@ -275,7 +281,7 @@ ATTR_VALUE = st.one_of(
 )
 
 
-def _attrs_text(attrs: dict, mutations: list) -> bytes:
+def _attrs_text(attrs: dict[str, Any], mutations: list[tuple[int, str, int]]) -> bytes:
     text = json.dumps(attrs).encode()
     return mutate(text, mutations) if mutations else text
 
@@ -291,7 +297,7 @@ def _attrs_strategy() -> st.SearchStrategy:
 
 def check_attrs(data: bytes) -> None:
     """``onnx-rnn convert --attrs FILE --params P.npy -o M.onnx``: exit 0, or exit 2 with one line, no bug."""
-    from onnx_rnn.cli import main  # noqa: PLC0415
+    from onnx_rnn.cli import main
 
     with tempfile.TemporaryDirectory(prefix="fuzz-attrs-") as tmp:
         folder = Path(tmp)
@@ -317,9 +323,9 @@ def check_attrs(data: bytes) -> None:
 
 @dataclass(frozen=True)
 class PluginCase:
-    attrs: dict
-    shapes: list  # per input: a shape, or None for absent
-    seq_values: list
+    attrs: dict[str, Any]
+    shapes: list[list[int] | None]  # per input: a shape, or None for absent
+    seq_values: list[int]
     dtype: str
 
 
@@ -356,9 +362,9 @@ def _encode_plugin(case: PluginCase) -> bytes:
 PLUGIN_INPUTS = ["X", "W", "R", "B", "sequence_lens", "initial_h", "initial_c", "projection"]
 
 
-def plugin_model(doc: dict):
+def plugin_model(doc: dict[str, Any]) -> tuple[Any, dict[str, np.ndarray]]:
     """A one-node onnx_rnn.LSTM model with the case's attributes, and its feeds."""
-    from onnx import TensorProto, helper  # noqa: PLC0415
+    from onnx import TensorProto, helper
 
     dtype = np.dtype(doc["dtype"])
     elem = {
@@ -400,9 +406,9 @@ def plugin_model(doc: dict):
 def check_plugin(data: bytes) -> None:
     """Session creation and one run: a result or an ONNX Runtime error; a crash kills the process (the long
     runner keeps the input that was running in tests/fuzz_regressions/)."""
-    import onnxruntime as ort  # noqa: PLC0415
+    import onnxruntime as ort
 
-    from onnx_rnn.runtime import library_path  # noqa: PLC0415
+    from onnx_rnn.runtime import library_path
 
     try:
         doc = json.loads(data)
@@ -418,10 +424,6 @@ def check_plugin(data: bytes) -> None:
         session.run(None, feeds)
     except Exception:  # noqa: BLE001 - onnxruntime's error types: the kernel returned a status
         return
-
-
-def _decode_json_case(data: bytes) -> bytes:
-    return data
 
 
 TARGETS: dict[str, Target] = {}

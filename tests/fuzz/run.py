@@ -21,13 +21,14 @@ import subprocess
 import sys
 import time
 import traceback
+from collections.abc import Callable
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parents[1]))
 
-from fuzz_targets import REGRESSIONS, targets  # noqa: E402
+from fuzz_targets import REGRESSIONS, targets
 
 ROUND_EXAMPLES = 200
 
@@ -43,26 +44,28 @@ def save_finding(target: str, data: bytes, why: str) -> Path:
 
 def child(target_name: str, seconds: float, seed: int) -> int:
     """Run one target until ``seconds`` pass; prints a JSON summary on the last line."""
-    from hypothesis import HealthCheck, Phase, given, settings  # noqa: PLC0415
+    from hypothesis import HealthCheck, Phase, given, settings
 
     target = targets()[target_name]
     current = REGRESSIONS / f".current-{target_name}"
-    state = {"examples": 0, "last_failure": None}
+    examples = 0
+    last_failure: tuple[bytes, str] | None = None
 
-    def body(value) -> None:
+    def body(value: object) -> None:
+        nonlocal examples, last_failure
         data = target.encode(value)
         if target_name == "plugin":  # a crash ends the process: keep what was running
             current.write_bytes(data)
-        state["examples"] += 1
+        examples += 1
         try:
             target.check(data)
         except Exception as error:
-            state["last_failure"] = (data, f"{type(error).__name__}: {error}")
+            last_failure = (data, f"{type(error).__name__}: {error}")
             raise
 
     started = time.monotonic()
     rng = random.Random(seed)
-    findings = []
+    findings: list[str] = []
     while time.monotonic() - started < seconds:
         test = settings(
             max_examples=ROUND_EXAMPLES,
@@ -73,24 +76,24 @@ def child(target_name: str, seconds: float, seed: int) -> int:
             phases=[Phase.generate, Phase.shrink],
         )(given(target.strategy)(body))
         test = _seeded(test, rng.getrandbits(64))
-        state["last_failure"] = None
+        last_failure = None
         try:
             test()
         except Exception:  # noqa: BLE001 - a finding: hypothesis re-raised the shrunk example's error
-            if state["last_failure"] is not None:
-                data, why = state["last_failure"]
+            if last_failure is not None:
+                data, why = last_failure
                 findings.append(save_finding(target_name, data, why).name)
             else:
                 traceback.print_exc()
     current.unlink(missing_ok=True)
-    summary = {"target": target_name, "seconds": round(time.monotonic() - started), "examples": state["examples"]}
+    summary = {"target": target_name, "seconds": round(time.monotonic() - started), "examples": examples}
     summary["findings"] = sorted(set(findings))
     print(json.dumps(summary), flush=True)
     return 0
 
 
-def _seeded(test, seed: int):
-    from hypothesis import seed as hypothesis_seed  # noqa: PLC0415
+def _seeded(test: Callable[[], None], seed: int) -> Callable[[], None]:
+    from hypothesis import seed as hypothesis_seed
 
     return hypothesis_seed(seed)(test)
 
@@ -109,12 +112,12 @@ def parent(names: list[str], seconds: float, seed: int, parallel: bool) -> int:
     return 0
 
 
-def _start(name: str, seconds: float, seed: int) -> subprocess.Popen:
+def _start(name: str, seconds: float, seed: int) -> subprocess.Popen[str]:
     cmd = [sys.executable, __file__, "--child", name, "--seconds", str(seconds), "--seed", str(seed)]
     return subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
 
 
-def _finish(name: str, proc: subprocess.Popen, seconds: float, seed: int, started: float) -> None:
+def _finish(name: str, proc: subprocess.Popen[str], seconds: float, seed: int, started: float) -> None:
     crashes = 0
     while True:
         out, _ = proc.communicate()

@@ -7,9 +7,9 @@ replayed here, so a fixed finding stays fixed.
 from __future__ import annotations
 
 import pytest
+from fuzz_targets import regression_files, targets
 from hypothesis import HealthCheck, given, settings
 
-from fuzz_targets import regression_files, targets
 from onnx_rnn.runtime import plugin_available
 
 SHORT = {"params": 150, "symbol": 40, "attrs": 40, "plugin": 60}
