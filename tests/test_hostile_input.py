@@ -535,3 +535,14 @@ def test_clip_bound_beyond_float_range():
     attrs = {"mode": "lstm", "state_size": "4", "lstm_state_clip_max": "1", "lstm_state_clip_min": "-0x" + "f" * 500}
     with pytest.raises(OnnxRnnError, match="within float64's range"):
         RNNSpec.from_mxnet_attrs(attrs)
+
+
+def test_weight_that_does_not_fit_a_flattened_input_is_not_an_internal_error():
+    """Fuzz finding symbol-70ba43fda214: FullyConnected with flatten=True (its default) after an RNN; the
+    mismatch shows only in ONNX shape inference, which was reported as "internal error: not valid ONNX"."""
+    doc = _symbol("bilstm_seqlen")
+    dense = next(n for n in doc["nodes"] if n["op"] == "FullyConnected")
+    dense["attrs"].pop("flatten")
+    with pytest.raises(OnnxRnnError, match="shapes or types disagree") as error:
+        convert_checkpoint(_checkpoint(doc, "bilstm_seqlen"))
+    assert "internal error" not in str(error.value)

@@ -158,7 +158,15 @@ class Converter:
         self._declare_inputs()
         try:
             self.ctx.b.check(_graph_name(self.cp.name))
-        except (onnx.checker.ValidationError, onnx.shape_inference.InferenceError) as exc:
+        except onnx.shape_inference.InferenceError as exc:
+            # shapes that disagree where the converter could not see it (symbolic dimensions): most often
+            # the checkpoint's own (a weight that does not fit its input), so not called an internal error
+            raise OnnxRnnError(
+                f"{self.symbol.source}: the converted graph's shapes or types disagree ({' '.join(str(exc).split())}); "
+                "expected a symbol whose weights fit their inputs (check the symbol, the .params shapes and "
+                "--input-shape; if they are right, this is a bug of onnx-rnn)"
+            ) from None
+        except onnx.checker.ValidationError as exc:
             # a bug of ours, not the user's: say so plainly
             raise OnnxRnnError(f"internal error: the converted model is not valid ONNX: {exc}") from None
         return self.ctx.b.to_model(
