@@ -7,4 +7,4 @@ from .spec import RNNSpec
 
 __version__ = "0.1.0"
 
-__all__ = ["InferenceSession", "OnnxRnnError", "RNNSpec", "export_rnn", "library_path", "__version__"]
+__all__ = ["InferenceSession", "OnnxRnnError", "RNNSpec", "__version__", "export_rnn", "library_path"]

@@ -14,14 +14,18 @@ import json
 import os
 import subprocess
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from .errors import OnnxRnnError
 from .spec import RNNSpec
+
+if TYPE_CHECKING:
+    import torch
 
 
 @dataclass(frozen=True)
@@ -78,7 +82,7 @@ class Result:
     peer: str
     ms: float | None
     note: str = ""
-    extra: dict = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -161,7 +165,7 @@ def min_ms(step: Callable[[], object], repeat: int) -> float:
     return best * 1e3
 
 
-def _inputs(w: Workload, dtype=np.float32) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _inputs(w: Workload, dtype: type[np.floating[Any]] = np.float32) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     rng = np.random.default_rng(1)
     s = w.spec
     LD = s.num_layers * s.directions
@@ -169,7 +173,9 @@ def _inputs(w: Workload, dtype=np.float32) -> tuple[np.ndarray, np.ndarray, np.n
     return x, np.zeros((LD, w.N, s.output_size), dtype), np.zeros((LD, w.N, s.state_size), dtype)
 
 
-def _ort_runner(w: Workload, params: np.ndarray, threads: int, provider: str, portable: bool = False):
+def _ort_runner(
+    w: Workload, params: np.ndarray, threads: int, provider: str, portable: bool = False
+) -> Callable[[], object]:
     import onnxruntime as ort  # noqa: PLC0415
 
     from .export import export_spec  # noqa: PLC0415
@@ -188,7 +194,8 @@ def _ort_runner(w: Workload, params: np.ndarray, threads: int, provider: str, po
         return lambda: session.run(None, feeds)
 
     def stream() -> None:
-        hs, cs = h, c
+        hs: np.ndarray = h
+        cs: np.ndarray | None = c
         for t in range(w.T):
             feeds = {"data": x[t : t + 1], "state": hs} | ({"state_cell": cs} if lstm else {})
             outs = session.run(None, feeds)
@@ -210,7 +217,10 @@ def _torch_result(w: Workload, params: np.ndarray, threads: int, repeat: int, pr
     x, h, c = (torch.from_numpy(a).to(device) for a in _inputs(w))
     lstm = w.spec.mode == "lstm"
     state = (h, c) if lstm else h
-    sync = torch.cuda.synchronize if device == "cuda" else (lambda: None)
+
+    def sync() -> None:
+        if device == "cuda":
+            torch.cuda.synchronize()
 
     def step() -> None:
         with torch.inference_mode():
@@ -225,7 +235,7 @@ def _torch_result(w: Workload, params: np.ndarray, threads: int, repeat: int, pr
     return Result(w.name, "pytorch", min_ms(step, repeat), f"torch {torch.__version__}, {threads} threads")
 
 
-def _torch_module(w: Workload, params: np.ndarray):
+def _torch_module(w: Workload, params: np.ndarray) -> torch.nn.RNNBase:
     import torch  # noqa: PLC0415
 
     from .params import split_parameters  # noqa: PLC0415
@@ -239,7 +249,7 @@ def _torch_module(w: Workload, params: np.ndarray):
         if s.mode == "gru"
         else torch.nn.RNN(nonlinearity="tanh" if s.mode == "rnn_tanh" else "relu", **kwargs)
     )
-    state = {}
+    state: dict[str, np.ndarray] = {}
     for layer, directions in enumerate(split_parameters(s, params, w.I)):
         for d, wt in enumerate(directions):
             sfx = f"_l{layer}" + ("_reverse" if d else "")
@@ -283,7 +293,7 @@ def _mxnet_result(w: Workload, threads: int, repeat: int) -> Result:
         str(repeat),
     ] + (["--bidirectional"] if s.bidirectional else [])
     env = os.environ | {"OMP_NUM_THREADS": str(threads), "MXNET_ENGINE_TYPE": "NaiveEngine"}
-    done = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=600)
+    done = subprocess.run(cmd, check=False, capture_output=True, text=True, env=env, timeout=600)
     lines = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
     if not lines or "ms_min" not in lines[-1]:
         return Result(w.name, "mxnet 1.9.1", None, (lines[-1].get("error") if lines else done.stderr[-200:]) or "")
@@ -297,11 +307,8 @@ def format_table(results: list[Result]) -> str:
     rows = ["| workload | peer | ms (min) | onnx-rnn / peer |", "|---|---|---:|---:|"]
     ours = {r.workload: r.ms for r in results if r.peer == "onnx-rnn"}
     for r in results:
-        ratio = (
-            ""
-            if r.ms is None or ours.get(r.workload) is None or r.peer == "onnx-rnn"
-            else f"{ours[r.workload] / r.ms:.2f}"
-        )
+        our_ms = ours.get(r.workload)
+        ratio = "" if r.ms is None or our_ms is None or r.peer == "onnx-rnn" else f"{our_ms / r.ms:.2f}"
         ms = "n/a" if r.ms is None else f"{r.ms:.2f}"
         rows.append(f"| {r.workload} | {r.peer} | {ms} | {ratio} |")
     return "\n".join(rows)

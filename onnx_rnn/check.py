@@ -4,12 +4,18 @@ from __future__ import annotations
 
 import argparse
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .errors import OnnxRnnError
+from .providers import provider_names
 from .session import run_model
+
+if TYPE_CHECKING:
+    import onnx
 
 DEFAULT_TOLERANCE = {np.dtype(np.float16): 1e-2, np.dtype(np.float32): 1e-5, np.dtype(np.float64): 1e-5}
 
@@ -22,7 +28,7 @@ class Agreement:
     within: bool
 
 
-def load_golden(path: str | os.PathLike) -> dict[str, np.ndarray]:
+def load_golden(path: str | os.PathLike[str]) -> dict[str, np.ndarray]:
     """A golden ``.npz``'s arrays by name; the model decides which of them are inputs."""
     from .files import load_npz  # noqa: PLC0415
 
@@ -60,7 +66,12 @@ def compare(name: str, got: np.ndarray, want: np.ndarray, rtol: float, atol: flo
 
 
 def check_model(
-    model, golden_path, *, rtol: float | None = None, atol: float | None = None, providers=None
+    model: onnx.ModelProto | str | os.PathLike[str],
+    golden_path: str | os.PathLike[str],
+    *,
+    rtol: float | None = None,
+    atol: float | None = None,
+    providers: Sequence[str] | None = None,
 ) -> list[Agreement]:
     """Run ``model`` on the golden inputs; compare every graph output with ``<name>`` or ``output<i>``."""
     import onnx  # noqa: PLC0415
@@ -87,7 +98,7 @@ def check_model(
     return results
 
 
-def _load(path):
+def _load(path: str | os.PathLike[str]) -> onnx.ModelProto:
     import onnx  # noqa: PLC0415
 
     from .files import input_file  # noqa: PLC0415
@@ -112,8 +123,6 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from .cli_commands import provider_names  # noqa: PLC0415
-
     results = check_model(
         args.model, args.golden, rtol=args.rtol, atol=args.atol, providers=provider_names(args.provider)
     )

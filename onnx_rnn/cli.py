@@ -11,11 +11,14 @@ import os
 import signal
 import sys
 import threading
-from typing import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from typing import NoReturn
 
 from .errors import OnnxRnnError
 
 EXIT_ERROR = 2
+AddArguments = Callable[[argparse.ArgumentParser], None]  # a subcommand's arguments
+Handler = Callable[[argparse.Namespace], int]  # a subcommand: its exit status
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -84,7 +87,7 @@ def _one_line(text: str) -> str:
 class OneLineParser(argparse.ArgumentParser):
     """argparse, but a usage error is one line on stderr (and exit status 2), like every other error."""
 
-    def error(self, message: str) -> None:  # type: ignore[override]
+    def error(self, message: str) -> NoReturn:
         self.exit(EXIT_ERROR, f"{self.prog}: error: {message} (see --help)\n")
 
 
@@ -98,7 +101,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _commands() -> list[tuple[str, str, Callable, Callable]]:
+def _commands() -> list[tuple[str, str, AddArguments, Handler]]:
     from . import cli_commands as c  # noqa: PLC0415
 
     return [

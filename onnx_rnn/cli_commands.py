@@ -7,13 +7,13 @@ import io
 import platform
 import urllib.parse
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from .errors import OnnxRnnError
 from .files import load_array, load_attrs, save_model, write_outputs
-
-PROVIDERS = {"cpu": "CPUExecutionProvider", "cuda": "CUDAExecutionProvider"}
+from .providers import PROVIDERS, provider_names
 
 
 # ---------------------------------------------------------------- convert
@@ -45,6 +45,21 @@ def add_convert_arguments(p: argparse.ArgumentParser) -> None:
         default=[],
         metavar="NAME=D0,D1,...",
         help="checkpoints: fix an input's shape (default: batch and time are symbolic)",
+    )
+    p.add_argument(
+        "--input-dtype",
+        action="append",
+        default=[],
+        metavar="NAME=DTYPE",
+        help="checkpoints: an input's element type (e.g. sequence_length=int32; default: the weights' float type)",
+    )
+    p.add_argument(
+        "--outputs",
+        action="append",
+        default=[],
+        metavar="NAME,...",
+        help="checkpoints: the heads to convert, as MXNet names node outputs (e.g. pred_output); "
+        "default: the symbol's heads. Picks inference heads out of a training symbol",
     )
     p.add_argument("--zero-initial-state", action="store_true", help="no state inputs: the model starts from zeros")
     p.add_argument("--opset", type=int, help="ONNX opset (default 17)")
@@ -86,6 +101,8 @@ def run_convert(args: argparse.Namespace) -> int:
         raise OnnxRnnError("give --params (with RNN flags or --attrs) or a checkpoint's two files")
     if args.input_shape:
         raise OnnxRnnError("--input-shape applies to checkpoints; a converted RNN's T and N are always symbolic")
+    if args.input_dtype or args.outputs:
+        raise OnnxRnnError("--input-dtype and --outputs apply to checkpoints (the symbol defines inputs and heads)")
     spec = RNNSpec.from_mxnet_attrs(_spec_attrs(args))
     parameters = load_array(args.params, args.params_key, flag="--params")
     model = export_spec(
@@ -104,7 +121,7 @@ def run_convert(args: argparse.Namespace) -> int:
     return 0
 
 
-def _spec_attrs(args: argparse.Namespace) -> dict:
+def _spec_attrs(args: argparse.Namespace) -> dict[str, Any]:
     """Spec attributes from --attrs, overridden by explicit flags (flags win)."""
     attrs = load_attrs(args.attrs) if args.attrs else {}
     for name in _SPEC_FLAGS:
@@ -116,7 +133,7 @@ def _spec_attrs(args: argparse.Namespace) -> dict:
     return attrs
 
 
-def _backend_kwargs(args: argparse.Namespace) -> dict:
+def _backend_kwargs(args: argparse.Namespace) -> dict[str, bool]:
     kwargs = {}
     if args.portable:
         kwargs["portable"] = True
@@ -177,10 +194,6 @@ def _npy_bytes(value: np.ndarray) -> bytes:
     buffer = io.BytesIO()
     np.save(buffer, value, allow_pickle=False)
     return buffer.getvalue()
-
-
-def provider_names(choices: list[str] | None) -> list[str] | None:
-    return None if not choices else [PROVIDERS[c] for c in choices]
 
 
 def _parse_input(item: str) -> tuple[str, np.ndarray]:

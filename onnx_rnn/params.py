@@ -85,6 +85,8 @@ def join_parameters(spec: RNNSpec, layers: list[LayerWeights]) -> np.ndarray:
     for w in directions:
         pieces += [w.i2h_weight.ravel(), w.h2h_weight.ravel()]
         if spec.projection_size:
+            if w.h2r_weight is None:
+                raise OnnxRnnError(f"{spec.describe()} projects, but a direction has no h2r_weight")
             pieces.append(w.h2r_weight.ravel())
     for w in directions:
         pieces += [w.i2h_bias.ravel(), w.h2h_bias.ravel()]
@@ -114,5 +116,6 @@ def onnx_layer_weights(mode: str, layer: LayerWeights) -> OnnxLayerWeights:
     B = np.stack(
         [np.concatenate([to_onnx_gate_order(mode, w.i2h_bias), to_onnx_gate_order(mode, w.h2h_bias)]) for w in layer]
     )
-    projection = None if layer[0].h2r_weight is None else np.stack([w.h2r_weight for w in layer])
+    projections = [w.h2r_weight for w in layer if w.h2r_weight is not None]
+    projection = np.stack(projections) if projections else None
     return OnnxLayerWeights(W, R, B, projection)

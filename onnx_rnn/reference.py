@@ -69,7 +69,8 @@ def run_spec(
     lengths = _lengths(sequence_length, T, N)
 
     x = data.astype(np.float64)
-    hy, cy = [], []
+    hy: list[np.ndarray] = []
+    cy: list[np.ndarray] = []
     for layer_index, layer in enumerate(layers):
         outs = []
         for d, weights in enumerate(layer):
@@ -77,7 +78,8 @@ def run_spec(
             y, h, c = _run_direction(spec, weights, x, h0[k], None if c0 is None else c0[k], lengths, d == 1)
             outs.append(y)
             hy.append(h)
-            cy.append(c)
+            if c is not None:
+                cy.append(c)
         x = np.concatenate(outs, axis=2)
     cast = data.dtype
     return (x.astype(cast), np.stack(hy).astype(cast), np.stack(cy).astype(cast) if spec.mode == "lstm" else None)
@@ -101,11 +103,19 @@ def _lengths(sequence_length: np.ndarray | None, T: int, N: int) -> np.ndarray:
     return lengths
 
 
-def _run_direction(spec, w: DirectionWeights, x, h, c, lengths, backward: bool):
+def _run_direction(
+    spec: RNNSpec,
+    w: DirectionWeights,
+    x: np.ndarray,
+    h: np.ndarray,
+    c: np.ndarray | None,
+    lengths: np.ndarray,
+    backward: bool,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     """One direction over the whole sequence; returns (y (T, N, R), final h, final c)."""
     T, N, _ = x.shape
-    f64 = lambda a: None if a is None else np.asarray(a, dtype=np.float64)  # noqa: E731
-    Wx, Wh, bx, bh, Wr = (f64(a) for a in (w.i2h_weight, w.h2h_weight, w.i2h_bias, w.h2h_bias, w.h2r_weight))
+    Wx, Wh, bx, bh = (np.asarray(a, dtype=np.float64) for a in (w.i2h_weight, w.h2h_weight, w.i2h_bias, w.h2h_bias))
+    Wr = None if w.h2r_weight is None else np.asarray(w.h2r_weight, dtype=np.float64)
     y = np.zeros((T, N, spec.output_size))
     h, c = h.copy(), None if c is None else c.copy()
     for b in range(N):
@@ -118,14 +128,24 @@ def _run_direction(spec, w: DirectionWeights, x, h, c, lengths, backward: bool):
     return y, h, c
 
 
-def _cell(spec, xw, h, c, Wh, bh, Wr):
+def _cell(
+    spec: RNNSpec,
+    xw: np.ndarray,
+    h: np.ndarray,
+    c: np.ndarray | None,
+    Wh: np.ndarray,
+    bh: np.ndarray,
+    Wr: np.ndarray | None,
+) -> tuple[np.ndarray, np.ndarray | None]:
     """One step of one batch element; xw is the input projection plus the i2h bias."""
     hw = h @ Wh.T + bh
     if spec.mode == "lstm":
+        assert c is not None, "an LSTM step always carries a cell state"
         i, f, g, o = np.split(xw + hw, 4)
         c = _sigmoid(f) * c + _sigmoid(i) * np.tanh(g)
-        if spec.clips:
-            c = _clip(c, spec.lstm_state_clip_min, spec.lstm_state_clip_max, spec.lstm_state_clip_nan)
+        lo, hi = spec.lstm_state_clip_min, spec.lstm_state_clip_max  # both or neither (RNNSpec checks)
+        if lo is not None and hi is not None:
+            c = _clip(c, lo, hi, spec.lstm_state_clip_nan)
         h = _sigmoid(o) * np.tanh(c)
         return (h @ Wr.T if Wr is not None else h), c
     if spec.mode == "gru":
@@ -140,10 +160,12 @@ def _cell(spec, xw, h, c, Wh, bh, Wr):
 
 def _clip(c: np.ndarray, lo: float, hi: float, stop_nan: bool) -> np.ndarray:
     """MXNet's state clip: with ``stop_nan`` fmax/fmin semantics (NaN -> lo), else NaN propagates."""
-    if stop_nan:
-        return np.fmin(np.fmax(c, lo), hi)
-    return np.where(np.isnan(c), c, np.minimum(np.maximum(c, lo), hi))
+    clipped: np.ndarray = (
+        np.fmin(np.fmax(c, lo), hi) if stop_nan else np.where(np.isnan(c), c, np.minimum(np.maximum(c, lo), hi))
+    )
+    return clipped
 
 
 def _sigmoid(v: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-v))
+    result: np.ndarray = 1.0 / (1.0 + np.exp(-v))
+    return result

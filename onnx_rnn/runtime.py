@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import os
 import warnings
+from collections.abc import Sequence
 from importlib import metadata
 from pathlib import Path
-from typing import Sequence
+from typing import TYPE_CHECKING
 
 import onnx
 
 from .errors import OnnxRnnError
+
+if TYPE_CHECKING:
+    import onnxruntime as ort
 
 LIBRARY_NAME = "libonnx_rnn_ops.so"
 LIBRARY_ENV = "ONNX_RNN_CUSTOM_OPS_LIBRARY"
@@ -42,7 +46,7 @@ def _candidates() -> list[Path]:
     found = [_PACKAGE_DIR / "lib" / LIBRARY_NAME]
     try:
         dist = metadata.distribution("onnx-rnn")
-        found += [Path(dist.locate_file(f)) for f in dist.files or [] if f.name == LIBRARY_NAME]
+        found += [Path(str(dist.locate_file(f))) for f in dist.files or [] if f.name == LIBRARY_NAME]
     except metadata.PackageNotFoundError:
         pass
     return found
@@ -64,11 +68,11 @@ def needs_plugin(model: onnx.ModelProto) -> bool:
     return any(n.domain == CUSTOM_DOMAIN and (n.domain, n.op_type) not in local for n in model.graph.node)
 
 
-def InferenceSession(  # noqa: N802 (mirrors onnxruntime.InferenceSession)
-    model_or_path: onnx.ModelProto | bytes | str | os.PathLike,
-    sess_options=None,
+def InferenceSession(  # named like onnxruntime.InferenceSession, which it mirrors
+    model_or_path: onnx.ModelProto | bytes | str | os.PathLike[str],
+    sess_options: ort.SessionOptions | None = None,
     providers: Sequence[str] | None = None,
-):
+) -> ort.InferenceSession:
     """An ``onnxruntime.InferenceSession`` with the onnx-rnn plugin registered when it is built.
 
     A model that needs the plugin while it is missing raises :class:`OnnxRnnError` saying how to get it.
@@ -88,7 +92,7 @@ def InferenceSession(  # noqa: N802 (mirrors onnxruntime.InferenceSession)
         raise OnnxRnnError(f"ONNX Runtime could not load the model: {_one_line(error)}") from error
 
 
-def _load(model_or_path) -> tuple[bytes | str, onnx.ModelProto]:
+def _load(model_or_path: onnx.ModelProto | bytes | str | os.PathLike[str]) -> tuple[bytes | str, onnx.ModelProto]:
     if isinstance(model_or_path, onnx.ModelProto):
         return model_or_path.SerializeToString(), model_or_path
     if isinstance(model_or_path, bytes):
@@ -115,7 +119,8 @@ def plugin_providers() -> list[str]:
     if query is None:
         return ["CPUExecutionProvider"]
     query.restype = ctypes.c_char_p
-    return query().decode().split(",")
+    names: bytes = query()
+    return names.decode().split(",")
 
 
 def plugin_cuda_status() -> str:
@@ -126,7 +131,8 @@ def plugin_cuda_status() -> str:
     if query is None:
         return "unknown (the library does not report it)"
     query.restype = ctypes.c_char_p
-    return query().decode()
+    status: bytes = query()
+    return status.decode()
 
 
 def _providers(providers: Sequence[str] | None) -> list[str]:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import os
-from typing import Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import onnx
@@ -13,7 +14,7 @@ from .runtime import InferenceSession
 
 
 def run_model(
-    model: onnx.ModelProto | str | os.PathLike,
+    model: onnx.ModelProto | str | os.PathLike[str],
     feeds: Mapping[str, np.ndarray],
     providers: Sequence[str] | None = None,
 ) -> dict[str, np.ndarray]:
@@ -29,7 +30,7 @@ def run_model(
     return {out.name: value for out, value in zip(session.get_outputs(), values)}
 
 
-def _unshaped_inputs(model: onnx.ModelProto | str | os.PathLike, candidates: list[str]) -> set[str]:
+def _unshaped_inputs(model: onnx.ModelProto | str | os.PathLike[str], candidates: list[str]) -> set[str]:
     """Inputs declared without any shape (ONNX Runtime shows them, like scalars, as shape [])."""
     if not candidates:
         return set()
@@ -41,8 +42,14 @@ def _unshaped_inputs(model: onnx.ModelProto | str | os.PathLike, candidates: lis
     }
 
 
-def check_feeds(inputs, feeds: Mapping[str, np.ndarray], unshaped: set[str] = frozenset()) -> dict[str, np.ndarray]:
-    """Every graph input given, nothing extra, dtypes equal, fixed dimensions equal, symbolic ones consistent."""
+def check_feeds(
+    inputs: Sequence[Any], feeds: Mapping[str, np.ndarray], unshaped: frozenset[str] | set[str] = frozenset()
+) -> dict[str, np.ndarray]:
+    """Every graph input given, nothing extra, dtypes equal, fixed dimensions equal, symbolic ones consistent.
+
+    ``inputs`` are onnxruntime's ``NodeArg``s (``name``, ``type``, ``shape``; onnxruntime ships no types);
+    ``unshaped`` names inputs declared without a shape, which take any shape.
+    """
     expected = {i.name: i for i in inputs}
     unknown = sorted(set(feeds) - set(expected))
     missing = [name for name in expected if name not in feeds]
@@ -57,8 +64,8 @@ def check_feeds(inputs, feeds: Mapping[str, np.ndarray], unshaped: set[str] = fr
     prepared = {}
     for name, info in expected.items():
         value = np.asarray(feeds[name])
-        want_dtype = _ORT_TYPES.get(info.type)
-        want_dtype = None if want_dtype is None else np.dtype(want_dtype)
+        want_type = _ORT_TYPES.get(info.type)
+        want_dtype = None if want_type is None else np.dtype(want_type)
         if want_dtype is not None and value.dtype != want_dtype:
             raise OnnxRnnError(f"input {name!r} must be {want_dtype}, got {value.dtype}")
         _check_shape(name, value.shape, None if name in unshaped else info.shape, symbols)
@@ -66,7 +73,12 @@ def check_feeds(inputs, feeds: Mapping[str, np.ndarray], unshaped: set[str] = fr
     return prepared
 
 
-def _check_shape(name: str, shape: tuple[int, ...], declared: list | None, symbols: dict) -> None:
+def _check_shape(
+    name: str,
+    shape: tuple[int, ...],
+    declared: list[int | str | None] | None,
+    symbols: dict[str, tuple[str, int, int]],
+) -> None:
     if declared is None:  # no declared shape: any shape is accepted (ONNX Runtime runs it)
         return
     if len(shape) != len(declared):
@@ -83,7 +95,7 @@ def _check_shape(name: str, shape: tuple[int, ...], declared: list | None, symbo
                 )
 
 
-def _show(declared: list) -> str:
+def _show(declared: list[int | str | None]) -> str:
     return "(" + ", ".join(str(d) for d in declared) + ")"
 
 

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import ast
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 
@@ -104,7 +105,7 @@ class RNNSpec:
         return "RNN(" + ", ".join(parts) + ")"
 
     @classmethod
-    def from_mxnet_attrs(cls, attrs: Mapping[str, Any]) -> "RNNSpec":
+    def from_mxnet_attrs(cls, attrs: Mapping[str, Any]) -> RNNSpec:
         """Build a spec from the attribute dictionary as MXNet's symbol JSON writes it (all strings)."""
         known = {
             "mode",

@@ -196,10 +196,14 @@ def test_usage_error_and_no_traceback_in_a_real_process(tmp_path):
         ],
         capture_output=True,
         text=True,
+        check=False,
     )
     assert done.returncode == 2 and done.stderr.count("\n") == 1 and "invalid int value" in done.stderr
     done = subprocess.run(
-        [sys.executable, "-m", "onnx_rnn.cli", "run", str(tmp_path / "missing.onnx")], capture_output=True, text=True
+        [sys.executable, "-m", "onnx_rnn.cli", "run", str(tmp_path / "missing.onnx")],
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert done.returncode == 2 and "Traceback" not in done.stderr and "missing.onnx" in done.stderr
 

@@ -52,7 +52,7 @@ def _cuda_status() -> str:
     return query().decode()
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _why_no_cuda() -> str | None:
     """None when the CUDA path can run here, else why not."""
     import onnxruntime as ort

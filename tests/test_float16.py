@@ -11,11 +11,10 @@ import numpy as np
 import pytest
 
 import onnx_rnn
+from conftest import random_case
 from onnx_rnn.reference import run_spec
 from onnx_rnn.runtime import plugin_available
 from onnx_rnn.spec import RNNSpec
-
-from conftest import random_case
 
 pytestmark = pytest.mark.skipif(
     not plugin_available(),

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 import onnx
 import pytest
+from test_mxnet_ops import session
 
 from onnx_rnn.cli import main as cli_main
 from onnx_rnn.mxnet import convert_checkpoint, load_params
 from onnx_rnn.runtime import plugin_available
-from test_mxnet_ops import session
 
 MODELS = Path(__file__).resolve().parent.parent / "models"
 NAMES = sorted(p.name[: -len("-symbol.json")] for p in MODELS.glob("*-symbol.json"))

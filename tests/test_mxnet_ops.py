@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import onnx
@@ -40,7 +41,7 @@ def _attr(value: Any) -> str:
 class Ref(tuple):
     """(node index, output index) of a symbol entry; ``ref.out(i)`` is output i of the same node."""
 
-    def out(self, i: int) -> "Ref":
+    def out(self, i: int) -> Ref:
         return Ref((self[0], i))
 
 
@@ -630,7 +631,7 @@ def _rnn_case(
     T, N, I, H = 5, 3, 4, 6
     D = 2 if bidirectional else 1
     R = projection or H
-    from onnx_rnn.spec import RNNSpec  # noqa: PLC0415
+    from onnx_rnn.spec import RNNSpec
 
     spec = RNNSpec(
         mode=mode,
@@ -764,7 +765,7 @@ def test_opsets(tmp_path: Path, opset: int) -> None:
 @pytest.mark.parametrize("dtype, tol", [(np.float64, 1e-6), (np.float16, 2e-3)])  # float64 LSTM: float32 inside
 def test_float64_and_float16_models(tmp_path: Path, dtype, tol: float) -> None:
     """Inputs take the parameters' dtype (as MXNet's type inference gives them); float16 within its precision."""
-    from onnx_rnn.spec import RNNSpec  # noqa: PLC0415
+    from onnx_rnn.spec import RNNSpec
 
     H, I = 4, 3
     params = (0.3 * RNG.standard_normal(RNNSpec(mode="lstm", state_size=H).param_count(I))).astype(dtype)

@@ -141,7 +141,7 @@ def test_hand_written_values_are_accepted() -> None:
     }
     node = parse_symbol(json.dumps(doc)).nodes[1]
     assert Attrs(node).ints("shape") == (0, -1)
-    assert Attrs(node).bool("reverse") is False
+    assert Attrs(node).flag("reverse") is False
 
 
 def _node(**attrs: str) -> Node:
@@ -164,19 +164,19 @@ def test_attribute_parsing() -> None:
         )
     )
     assert a.ints("t") == (2, 0, 32) and a.ints("one") == (5,) and a.ints("none", ()) == ()
-    assert a.bool("b") is True and a.bool("missing", True) is True
-    assert a.float("f") == 1e-3 and a.float("inf") == float("-inf")
+    assert a.flag("b") is True and a.flag("missing", True) is True
+    assert a.number("f") == 1e-3 and a.number("inf") == float("-inf")
     assert a.dtype("dt") == np.float32 and a.dtype("dt2") == np.float16
     assert a.ints("s", allow_none=True) == (None, 2)
-    assert a.int("missing", 7) == 7 and a.int("none", 3) == 3
+    assert a.integer("missing", 7) == 7 and a.integer("none", 3) == 3
     with pytest.raises(OnnxRnnError, match=r"Op node 'n': attribute bad=.*expected a tuple of integers"):
         a.ints("bad")
     with pytest.raises(OnnxRnnError, match="expected a dtype"):
         Attrs(_node(d="complex128")).dtype("d")
     with pytest.raises(OnnxRnnError, match="expected True or False"):
-        Attrs(_node(b="maybe")).bool("b")
+        Attrs(_node(b="maybe")).flag("b")
     with pytest.raises(OnnxRnnError, match="the attribute is missing"):
-        a.str("absent")
+        a.text("absent")
 
 
 @pytest.mark.parametrize(

@@ -30,12 +30,12 @@ def _find_library() -> tuple[str | None, str]:
             return env, ""
         return None, f"ONNX_RNN_CUSTOM_OPS_LIBRARY={env} does not exist"
     try:
-        import onnx_rnn  # noqa: PLC0415
+        import onnx_rnn
 
         path = str(onnx_rnn.library_path())
         if os.path.isfile(path):
             return path, ""
-    except Exception:  # noqa: BLE001 - package not importable yet, or OnnxRnnError: library not built
+    except Exception:  # noqa: BLE001, S110 - package not importable yet, or OnnxRnnError: library not built
         pass
     dev = REPO / "build" / "plugin" / "libonnx_rnn_ops.so"
     if dev.is_file():
@@ -80,7 +80,7 @@ def _model(op_type, domain, feeds, attrs, outputs=OUTPUTS, input_types=None):
         else:
             et = ONNX_TYPE[feeds[k].dtype]
         graph_inputs.append(helper.make_tensor_value_info(n, et, None))
-    out_type = ONNX_TYPE[feeds[0].dtype] if feeds[0].dtype in ONNX_TYPE else TensorProto.FLOAT
+    out_type = ONNX_TYPE.get(feeds[0].dtype, TensorProto.FLOAT)
     node_outputs = list(outputs)
     while node_outputs and not node_outputs[-1]:
         node_outputs.pop()
@@ -173,10 +173,7 @@ def ref_lstm(feeds, hidden_size, direction="forward", clip=None, clip_nan=0):
                     c = f * c + i * ct
                     if clip is not None:
                         lo, hi = clip
-                        if clip_nan:
-                            c = np.fmin(np.fmax(c, lo), hi)
-                        else:
-                            c = np.where(c < lo, lo, np.where(c > hi, hi, c))
+                        c = np.fmin(np.fmax(c, lo), hi) if clip_nan else np.where(c < lo, lo, np.where(c > hi, hi, c))
                     h = o * np.tanh(c)
                     if Pw is not None:
                         h = Pw[d].astype(np.float64) @ h
@@ -690,7 +687,7 @@ def test_bad_constant_weight_is_an_error(case):
 def test_concurrent_runs_on_one_session(constant):
     # ONNX Runtime may call one kernel instance from several threads at once: the packs made at creation are
     # shared read-only, everything else is per call.
-    import threading  # noqa: PLC0415
+    import threading
 
     rng = np.random.default_rng(23)
     H, P, attrs = 150, 40, {"hidden_size": 150, "clip_min": -0.7, "clip_max": 0.7}

@@ -165,7 +165,7 @@ def test_zero_initial_state_sized_from_the_batch_at_run_time():
 # ---------------------------------------------------------------- PyTorch nn.LSTM(proj_size)
 def test_matches_pytorch_lstmp():
     torch = pytest.importorskip("torch")
-    from test_torch_oracle import torch_module  # noqa: PLC0415
+    from test_torch_oracle import torch_module
 
     spec = RNNSpec(mode="lstm", state_size=8, num_layers=2, bidirectional=True, state_outputs=True, projection_size=3)
     params, data, state, cell = random_case(spec, 7, 4, 5, dtype=np.float64, seed=11)

@@ -38,7 +38,7 @@ def test_missing_plugin_is_explained(tmp_path, monkeypatch, capsys):
     assert main(["run", str(tmp_path / "m.onnx"), "--input", f"data={tmp_path / 'x.npy'}"]) == 2
     assert "absent.so is not a file" in capsys.readouterr().err
     # The default model still runs without the plugin (ONNX Runtime inlines its function).
-    monkeypatch.setattr("onnx_rnn.runtime._candidates", lambda: [])
+    monkeypatch.setattr("onnx_rnn.runtime._candidates", list)
     monkeypatch.delenv(LIBRARY_ENV)
     with pytest.raises(OnnxRnnError, match="plugin library .* is not built: install the package with 'pip install"):
         onnx_rnn.library_path()

@@ -37,9 +37,9 @@ def ort_step(model, feeds, threads: int, library: str | None):
 
 
 def torch_step(spec: RNNSpec, params: np.ndarray, I: int, feeds: dict, threads: int):
-    import torch  # noqa: PLC0415
+    import torch
 
-    from onnx_rnn.bench import WORKLOADS, _torch_module  # noqa: PLC0415
+    from onnx_rnn.bench import WORKLOADS, _torch_module
 
     torch.set_num_threads(threads)
     workload = WORKLOADS["lstmp"].__class__("custom", spec, 0, 0, I)

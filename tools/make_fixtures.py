@@ -418,7 +418,7 @@ def check_fixture(path: Path) -> tuple[bool, str]:
     f32relu = mode == "rnn_relu" and z["out"].dtype == np.float64
     ref = numpy_rnn(mode, L, bi, H, P, z["data"], z["parameters"], z["state"], sc, relu_f32=f32relu)
     names = ["out"] + (["hy"] + (["cy"] if mode == "lstm" else []) if so else [])
-    if set(k for k in ("hy", "cy") if k in z.files) != set(names[1:]):
+    if {k for k in ("hy", "cy") if k in z.files} != set(names[1:]):
         return False, f"output keys {z.files} do not match state_outputs={so}"
     errs = {k: float(np.abs(z[k] - r).max()) for k, r in zip(names, ref)}
     ok = all(e <= tol for e in errs.values())
@@ -512,7 +512,7 @@ def summarize(paths: list[Path]) -> None:
         axes["so"][a.get("state_outputs", "False")] += 1
         axes["N"][N] += 1
         axes["T"][T] += 1
-        axes["I==H"][I == int(a["state_size"])] += 1
+        axes["I==H"][int(a["state_size"]) == I] += 1
         axes["proj"]["projection_size" in a] += 1
     for k, c in axes.items():
         print(f"  {k}: {dict(sorted(c.items(), key=str))}")

@@ -24,9 +24,8 @@ import sys
 import types
 from pathlib import Path
 
-import numpy as np
-
 import mxnet as mx
+import numpy as np
 from mxnet import gluon
 from mxnet.gluon import nn, rnn
 
@@ -39,7 +38,7 @@ def load_reference():
         package = types.ModuleType("onnx_rnn")
         package.__path__ = [str(ROOT / "onnx_rnn")]
         sys.modules["onnx_rnn"] = package
-    from onnx_rnn import reference  # noqa: PLC0415
+    from onnx_rnn import reference
 
     return reference
 
@@ -61,25 +60,25 @@ def flat_parameters(layer: rnn.LSTM | rnn.GRU | rnn.RNN) -> np.ndarray:
 
 def reference_rnn(layer, data_tnc: np.ndarray, sequence_length: np.ndarray | None = None):
     ref = load_reference()
-    out, hy, cy = ref.rnn(
+    out, _hy, _cy = ref.rnn(
         data_tnc,
         flat_parameters(layer),
-        mode=layer._mode,
+        mode=layer._mode,  # noqa: SLF001
         state_size=layer._hidden_size,  # noqa: SLF001
-        num_layers=layer._num_layers,
+        num_layers=layer._num_layers,  # noqa: SLF001
         bidirectional=layer._dir == 2,  # noqa: SLF001
         projection_size=layer._projection_size,  # noqa: SLF001
-        lstm_state_clip_min=layer._lstm_state_clip_min,
+        lstm_state_clip_min=layer._lstm_state_clip_min,  # noqa: SLF001
         lstm_state_clip_max=layer._lstm_state_clip_max,  # noqa: SLF001
-        lstm_state_clip_nan=layer._lstm_state_clip_nan,
-        sequence_length=sequence_length,  # noqa: SLF001
+        lstm_state_clip_nan=layer._lstm_state_clip_nan,  # noqa: SLF001
+        sequence_length=sequence_length,
     )
     return out.astype(np.float32)
 
 
 def input_names(prefix: Path) -> list[str]:
     symbol = json.loads(Path(f"{prefix}-symbol.json").read_text())
-    params = set(k.split(":", 1)[-1] for k in mx.nd.load(f"{prefix}-0000.params"))
+    params = {k.split(":", 1)[-1] for k in mx.nd.load(f"{prefix}-0000.params")}
     names = [symbol["nodes"][i]["name"] for i in symbol["arg_nodes"]]
     return [n for n in names if n not in params and not n.endswith("_parameters")]  # fused: stored unpacked
 

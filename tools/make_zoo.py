@@ -19,7 +19,9 @@ ZOO_DIR = ROOT / "models" / "zoo"
 
 
 def families() -> list[str]:
-    return sorted(m.name for m in pkgutil.iter_modules([str(Path(__file__).parent / "zoo")]) if m.name != "common")
+    return sorted(
+        m.name for m in pkgutil.iter_modules([str(Path(__file__).parent / "zoo")]) if not m.name.startswith("common")
+    )
 
 
 def main(argv: list[str]) -> int:

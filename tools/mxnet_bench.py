@@ -29,7 +29,7 @@ import warnings
 from pathlib import Path
 
 # The flat-vector size and gate counts, shared with the fixture maker (both run in the MXNet venv).
-from make_fixtures import GATES, param_count  # noqa: E402
+from make_fixtures import GATES, param_count
 
 DEFAULTS = {
     "mode": "lstm",
@@ -130,8 +130,8 @@ def main(argv=None) -> int:
         workloads = [{k: getattr(a, k) for k in DEFAULTS}]
 
     warnings.simplefilter("ignore")
-    import numpy as np
     import mxnet as mx
+    import numpy as np
 
     status = 0
     for w in workloads:

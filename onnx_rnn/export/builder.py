@@ -6,7 +6,8 @@ through one builder, so names stay unique and opset imports are collected in one
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import onnx
@@ -154,9 +155,9 @@ class GraphBuilder:
                 numpy_helper.from_array(a, name) for name, a in self.weights if a.nbytes <= SMALL_TENSOR_BYTES
             )
         else:
-            weights, self.weights = self.weights, []
-            for k, (name, array) in enumerate(weights):
-                weights[k] = None  # drop the builder's reference once the tensor holds the data
+            weights, self.weights = self.weights[::-1], []
+            while weights:  # popped: the builder's reference goes once the tensor holds the data
+                name, array = weights.pop()
                 initializers.append(numpy_helper.from_array(array, name))
                 del array
         # The oldest IR version that holds these opsets (and model-local functions), so older runtimes load it.

@@ -6,7 +6,7 @@ per-layer outputs: Y (T, D, N, R), Y_h (D, N, R) and, for LSTM, Y_c (D, N, H).
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -45,7 +45,7 @@ def emit_standard_layer(
     R = builder.initializer(weights.R, f"layer{index}_R")
     B = builder.initializer(weights.B, f"layer{index}_B")
     node_inputs = [inputs.x, W, R, B, inputs.sequence_length, inputs.initial_h]
-    attrs: dict = {"hidden_size": spec.state_size, "direction": direction_attr(spec)}
+    attrs: dict[str, Any] = {"hidden_size": spec.state_size, "direction": direction_attr(spec)}
     if spec.mode == "lstm":
         node_inputs.append(inputs.initial_c)
     elif spec.mode == "gru":
@@ -65,11 +65,12 @@ def emit_custom_lstm_layer(
     R = builder.initializer(weights.R, f"layer{index}_R")
     B = builder.initializer(weights.B, f"layer{index}_B")
     P = None if weights.projection is None else builder.initializer(weights.projection, f"layer{index}_P")
-    attrs: dict = {"hidden_size": spec.state_size, "direction": direction_attr(spec)}
-    if spec.clips:
+    attrs: dict[str, Any] = {"hidden_size": spec.state_size, "direction": direction_attr(spec)}
+    lo, hi = spec.lstm_state_clip_min, spec.lstm_state_clip_max  # both or neither (RNNSpec checks)
+    if lo is not None and hi is not None:
         attrs.update(
-            clip_min=float(spec.lstm_state_clip_min),
-            clip_max=float(spec.lstm_state_clip_max),
+            clip_min=float(lo),
+            clip_max=float(hi),
             clip_nan=int(spec.lstm_state_clip_nan),
         )
     node_inputs = [inputs.x, W, R, B, inputs.sequence_length, inputs.initial_h, inputs.initial_c, P]

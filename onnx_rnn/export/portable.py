@@ -19,7 +19,8 @@ with the custom op's inputs instead of initializers.
 
 from __future__ import annotations
 
-from typing import NamedTuple, Sequence
+from collections.abc import Sequence
+from typing import Any, Literal, NamedTuple, overload
 
 import numpy as np
 import onnx
@@ -51,9 +52,10 @@ class LstmTensors(NamedTuple):
 
 
 def spec_clip(spec: RNNSpec) -> Clip | None:
-    if not spec.clips:
+    lo, hi = spec.lstm_state_clip_min, spec.lstm_state_clip_max  # both or neither (RNNSpec checks)
+    if lo is None or hi is None:
         return None
-    return Clip(float(spec.lstm_state_clip_min), float(spec.lstm_state_clip_max), bool(spec.lstm_state_clip_nan))
+    return Clip(float(lo), float(hi), bool(spec.lstm_state_clip_nan))
 
 
 def emit_portable_lstm_layer(
@@ -163,7 +165,7 @@ def _cell_body(
     if t.pt is not None:
         h_new = body.node("MatMul", [h_new, t.pt])
     y_t = h_new
-    if masked:  # t >= len_b: keep the state, emit zeros
+    if mask_t is not None:  # masked; t >= len_b: keep the state, emit zeros
         h_new = body.node("Where", [mask_t, h_new, h])
         c_new = body.node("Where", [mask_t, c_new, c])
         y_t = body.node("Where", [mask_t, y_t, zero])
@@ -173,7 +175,7 @@ def _cell_body(
         return helper.make_tensor_value_info(name, elem_type, [None] * rank)
 
     graph_inputs = [info(h, elem, 3), info(c, elem, 3), info(xw_t, elem, 3)]
-    if masked:
+    if mask_t is not None:
         graph_inputs.append(info(mask_t, onnx.TensorProto.BOOL, 2))
     return helper.make_graph(
         body.nodes, b.unique(f"{prefix}_lstm_step"), graph_inputs, [info(n, elem, 3) for n in outs]
@@ -187,7 +189,12 @@ class _Body:
         self.outer = outer
         self.nodes: list[onnx.NodeProto] = []
 
-    def node(self, op_type: str, inputs: Sequence[str], n_outputs: int = 1, **attrs) -> str | list[str]:
+    @overload
+    def node(self, op_type: str, inputs: Sequence[str], n_outputs: Literal[1] = 1, **attrs: Any) -> str: ...
+    @overload
+    def node(self, op_type: str, inputs: Sequence[str], n_outputs: int, **attrs: Any) -> list[str]: ...
+    def node(self, op_type: str, inputs: Sequence[str], n_outputs: int = 1, **attrs: Any) -> str | list[str]:
+        """A node of the body: its one output's name, or the list of ``n_outputs`` (> 1) names."""
         outputs = [self.outer.unique(f"{op_type.lower()}_out") for _ in range(n_outputs)]
         self.nodes.append(
             helper.make_node(op_type, list(inputs), outputs, name=self.outer.unique(f"{op_type}_node"), **attrs)
@@ -229,7 +236,10 @@ def _zeros(b: GraphBuilder, lead: list[int], batch: str, tail: list[int], dtype:
 def _step_mask(b: GraphBuilder, x: str, lengths: str) -> str:
     """(T, N, 1) bool: step t is valid for batch element b (t < len_b)."""
     axis0 = b.constant_i64([0], "axis0")
-    scalar = lambda tensor: b.node("Squeeze", [tensor, axis0])[0]  # noqa: E731 (Range takes scalars)
+
+    def scalar(tensor: str) -> str:  # Range takes scalars
+        return b.node("Squeeze", [tensor, axis0])[0]
+
     steps = b.node(
         "Range", [scalar(b.constant_i64([0], "zero")), scalar(_dim(b, x, 0)), scalar(b.constant_i64([1], "one"))]
     )[0]

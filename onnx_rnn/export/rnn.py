@@ -6,7 +6,8 @@ ONNX's (T, D, N, R) layer output into MXNet's (T, N, D*R), and concatenates the 
 
 from __future__ import annotations
 
-from typing import Callable, NamedTuple
+from collections.abc import Callable
+from typing import NamedTuple, overload
 
 import numpy as np
 
@@ -50,7 +51,8 @@ def emit_rnn(
     emit_layer = choose_layer_emitter(spec, backend)
     dtype = np.dtype(parameters.dtype)
     compute = compute_dtype(spec, dtype, backend)
-    x, state, state_cell = (_cast(builder, t, compute, dtype) for t in (data, state, state_cell))
+    x = _cast(builder, data, compute, dtype)
+    state, state_cell = _cast(builder, state, compute, dtype), _cast(builder, state_cell, compute, dtype)
 
     hs, cs = [], []
     for index, layer in enumerate(layers):
@@ -65,7 +67,9 @@ def emit_rnn(
 
     hy = hs[0] if len(hs) == 1 else builder.node("Concat", hs, axis=0)[0]
     cy = None if not cs else (cs[0] if len(cs) == 1 else builder.node("Concat", cs, axis=0)[0])
-    return RNNOutputNames(*(_cast(builder, t, dtype, compute) for t in (x, hy, cy)))
+    return RNNOutputNames(
+        _cast(builder, x, dtype, compute), _cast(builder, hy, dtype, compute), _cast(builder, cy, dtype, compute)
+    )
 
 
 def choose_layer_emitter(spec: RNNSpec, backend: str) -> LayerEmitter:
@@ -95,6 +99,10 @@ def compute_dtype(spec: RNNSpec, dtype: np.dtype, backend: str) -> np.dtype:
     return dtype
 
 
+@overload
+def _cast(builder: GraphBuilder, tensor: str, to: np.dtype, frm: np.dtype) -> str: ...
+@overload
+def _cast(builder: GraphBuilder, tensor: str | None, to: np.dtype, frm: np.dtype) -> str | None: ...
 def _cast(builder: GraphBuilder, tensor: str | None, to: np.dtype, frm: np.dtype) -> str | None:
     if tensor is None or to == frm:
         return tensor

@@ -7,9 +7,13 @@ from __future__ import annotations
 
 import argparse
 import re
-from typing import Sequence
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from ..errors import OnnxRnnError
+
+if TYPE_CHECKING:
+    import onnx
 
 _SYMBOLIC = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
@@ -41,6 +45,29 @@ def parse_input_shapes(items: Sequence[str]) -> dict[str, tuple[int | str | None
     return shapes
 
 
+def parse_input_dtypes(items: Sequence[str]) -> dict[str, str]:
+    """``["sequence_length=int32"]`` -> {"sequence_length": "int32"} (the converter checks the names)."""
+    dtypes: dict[str, str] = {}
+    for item in items:
+        name, sep, text = (part.strip() for part in item.partition("="))
+        if not sep or not name or not text:
+            raise OnnxRnnError(f"--input-dtype takes NAME=DTYPE (e.g. sequence_length=int32), got {item!r}")
+        if name in dtypes:
+            raise OnnxRnnError(f"--input-dtype gives {name!r} twice")
+        dtypes[name] = text
+    return dtypes
+
+
+def parse_outputs(items: Sequence[str]) -> list[str] | None:
+    """``["a,b", "c"]`` -> ["a", "b", "c"]; None when the flag is absent (keep the symbol's heads)."""
+    if not items:
+        return None
+    names = [name.strip() for item in items for name in item.split(",")]
+    if any(not name for name in names):
+        raise OnnxRnnError(f"--outputs takes NAME[,NAME...], got {','.join(items)!r}")
+    return names
+
+
 def checkpoint_files(files: Sequence[str]) -> tuple[str, str]:
     """(symbol, params) from the two positional files, in either order."""
     if len(files) != 2:
@@ -64,6 +91,8 @@ def run_convert_checkpoint(args: argparse.Namespace) -> int:
         symbol_path,
         params_path,
         input_shapes=parse_input_shapes(args.input_shape),
+        input_dtypes=parse_input_dtypes(getattr(args, "input_dtype", [])),
+        outputs=parse_outputs(getattr(args, "outputs", [])),
         opset=args.opset,
         portable=args.portable,
         plugin_only=args.plugin_only,
@@ -77,10 +106,13 @@ def run_convert_checkpoint(args: argparse.Namespace) -> int:
         f"wrote {args.output}: {len(graph.node)} nodes; inputs {inputs}; outputs {outputs}"
         + ("; uses the onnx_rnn.LSTM custom op" if custom else "")
     )
+    left_out = model.doc_string.partition("heads left out (not in --outputs): ")[2]
+    if left_out:
+        print(f"note: left out the heads {left_out} (not named in --outputs)")
     return 0
 
 
-def _shape(value_info) -> str:
+def _shape(value_info: onnx.ValueInfoProto) -> str:
     tensor = value_info.type.tensor_type
     if not tensor.HasField("shape"):
         return "(?)"

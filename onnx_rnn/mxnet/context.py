@@ -12,8 +12,9 @@ other consumers expand it against a reference tensor (``Context.expand_like``).
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Iterable, Sequence, Union
+from typing import Any
 
 import numpy as np
 from onnx import numpy_helper
@@ -27,7 +28,7 @@ from .symbol import Node
 class SymDim:
     """An unknown dimension of a graph input; unified with others where the graph proves them equal."""
 
-    __slots__ = ("input", "axis")
+    __slots__ = ("axis", "input")
 
     def __init__(self, input: str, axis: int) -> None:
         self.input = input
@@ -37,7 +38,7 @@ class SymDim:
         return f"{self.input}[{self.axis}]"
 
 
-DimT = Union[int, SymDim, None]
+DimT = int | SymDim | None
 
 
 @dataclass(eq=False)
@@ -57,7 +58,13 @@ class Value:
         """The shape when every dimension is a known int, else None."""
         if self.shape is None or not all(isinstance(d, int) for d in self.shape):
             return None
-        return tuple(self.shape)  # type: ignore[arg-type]
+        return tuple(self.shape)  # type: ignore[arg-type]  # every entry is an int: checked just above
+
+    def array(self) -> np.ndarray:
+        """The constant's array, for values known to be constant (``all_const``); an internal error otherwise."""
+        if self.const is None:
+            raise OnnxRnnError("internal: a translation read a non-constant value as a constant")
+        return self.const
 
 
 def const_value(array: np.ndarray, bcast: Iterable[int] = ()) -> Value:
@@ -106,6 +113,17 @@ class Context:
         self._derived: dict[tuple[int, str], str] = {}
         self._scalars: dict[tuple[str, str], str] = {}
 
+    def child(self, builder: GraphBuilder) -> Context:
+        """A context for a control-flow body emitted into ``builder``: the same dimension classes, graph inputs
+        and initializer caches (the body's builder puts initializers in the outer graph), but its own run-time
+        shape cache, so no tensor made inside the body is used outside it."""
+        body = Context(builder, self.backend)
+        body.used_inputs = self.used_inputs
+        body._parent, body._bound, body._role = self._parent, self._bound, self._role
+        body._derived, body._scalars = self._derived, self._scalars
+        body._shape_cache = dict(self._shape_cache)
+        return body
+
     # ------------------------------------------------------------ errors and names
 
     def fail(self, message: str) -> OnnxRnnError:
@@ -128,9 +146,11 @@ class Context:
             self.used_inputs[v.input] = v
         return v.tensor
 
-    def derived_const(self, v: Value, key: str, make) -> str:
+    def derived_const(self, v: Value, key: str, make: Callable[[np.ndarray], np.ndarray]) -> str:
         """An initializer computed from constant ``v`` (e.g. a transposed weight), made once per value: an
         unrolled cell uses the same weight at every step."""
+        if v.const is None:
+            raise OnnxRnnError(f"internal: {key} derived from a value that is not a constant")
         cache_key = (id(v), key)
         if cache_key not in self._derived:
             self._derived[cache_key] = self.b.initializer(np.ascontiguousarray(make(v.const)), self.hint(key))
@@ -151,10 +171,10 @@ class Context:
         shape = tuple(None if i in bcast else int(d) for i, d in enumerate(sizes))
         return Value(dtype, shape, tensor=out, bcast=bcast)
 
-    def emit(self, op_type: str, inputs: Sequence[str | None], n_outputs: int = 1, **attrs) -> str:
+    def emit(self, op_type: str, inputs: Sequence[str | None], n_outputs: int = 1, **attrs: Any) -> str:
         return self.b.node(op_type, list(inputs), n_outputs, **attrs)[0]
 
-    def emit_n(self, op_type: str, inputs: Sequence[str | None], n_outputs: int, **attrs) -> list[str]:
+    def emit_n(self, op_type: str, inputs: Sequence[str | None], n_outputs: int, **attrs: Any) -> list[str]:
         return self.b.node(op_type, list(inputs), n_outputs, **attrs)
 
     def value(self, tensor: str, dtype: np.dtype, shape: Sequence[DimT] | None, bcast: Iterable[int] = ()) -> Value:
@@ -163,7 +183,7 @@ class Context:
     def i64(self, values: Sequence[int] | int) -> str:
         return self.b.constant_i64(values, "const_i64")
 
-    def scalar(self, number: float | int | bool, dtype: np.dtype) -> str:
+    def scalar(self, number: float | bool, dtype: np.dtype) -> str:
         """A 0-d initializer of ``dtype``; equal scalars share one tensor."""
         dtype = np.dtype(dtype)
         array = np.array(number).astype(dtype)
@@ -187,8 +207,9 @@ class Context:
 
     def dim(self, v: Value, axis: int) -> str:
         """A 1-element int64 tensor holding dimension ``axis`` of ``v`` (a constant when static)."""
-        if v.shape is not None and isinstance(v.shape[axis], int) and axis not in v.bcast:
-            return self.i64([v.shape[axis]])
+        size = None if v.shape is None else v.shape[axis]
+        if isinstance(size, int) and axis not in v.bcast:
+            return self.i64([size])
         if v.rank is not None:
             axis %= v.rank
         stop = axis + 1 if axis != -1 else 2**62
@@ -197,7 +218,7 @@ class Context:
     def shape_vector(self, parts: Sequence[int | str]) -> str:
         """Concatenate ints and int64 vectors (tensor names) into one int64 shape vector."""
         if all(isinstance(p, int) for p in parts):
-            return self.i64(list(parts))  # type: ignore[arg-type]
+            return self.i64(list(parts))  # type: ignore[arg-type]  # all ints: checked on the line above
         pieces: list[str] = []
         run: list[int] = []
         for p in parts:
@@ -261,6 +282,12 @@ class Context:
                 "give the graph inputs' shapes (--input-shape name=d0,d1,...)"
             )
         return v.rank
+
+    def require_shape(self, v: Value, what: str = "its input") -> tuple[DimT, ...]:
+        """``v``'s shape (entries may be symbolic or unknown); an error when even the rank is unknown."""
+        self.require_rank(v, what)
+        assert v.shape is not None  # the rank is known
+        return v.shape
 
     def require_no_bcast(self, v: Value, what: str = "input") -> None:
         if v.bcast:

@@ -8,11 +8,12 @@ dimensions unless fixed) and the heads as outputs.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Mapping, Sequence
 
 import numpy as np
 import onnx
@@ -22,7 +23,9 @@ from .. import limits
 from ..errors import OnnxRnnError
 from ..export.builder import DEFAULT_OPSET, MIN_OPSET, GraphBuilder, np_to_onnx_dtype
 from ..export.model import layer_backend
-from .context import Context, SymDim, Value, check_constant, const_value
+from .context import Context, DimT, SymDim, Value, check_constant, const_value
+from .gate_weights import join_gate_weights
+from .heads import LABEL_OPS, LOSS_OPS, inference_inputs, select_heads
 from .ndarray_file import load_params, split_arg_aux
 from .ops import OPS, OpDef, supported_ops
 from .symbol import Attrs, Node, Symbol, load_symbol, parse_dtype
@@ -42,8 +45,9 @@ PARAM_SUFFIXES = (
     "_params",
     "_alpha",
 )
-#: Attribute hints that only Gluon/Module parameters carry.
-PARAM_HINTS = ("__lr_mult__", "__wd_mult__", "__init__", "__storage_type__")
+#: Attribute hints that only Gluon/Module parameters carry (``__storage_type__`` is not one: data inputs
+#: declared with ``stype="csr"`` carry it too).
+PARAM_HINTS = ("__lr_mult__", "__wd_mult__", "__init__")
 
 InputShape = Sequence["int | str | None"]
 
@@ -52,9 +56,6 @@ MAX_OUTPUTS = 1 << 16
 
 #: Gate suffixes of the per-gate arrays mx.rnn.FusedRNNCell.unpack_weights writes, in the operator's order.
 FUSED_GATES = {"lstm": ["_i", "_f", "_c", "_o"], "gru": ["_r", "_z", "_o"], "rnn_tanh": [""], "rnn_relu": [""]}
-
-#: Ops whose second input is a training label, unused at inference.
-LABEL_OPS = {"SoftmaxOutput", "Softmax", "LinearRegressionOutput", "LogisticRegressionOutput", "MAERegressionOutput"}
 
 
 @dataclass
@@ -82,13 +83,16 @@ def convert_checkpoint(
     opset: int | None = None,
     portable: bool = False,
     plugin_only: bool = False,
+    outputs: Sequence[str] | None = None,
 ) -> onnx.ModelProto:
     """Convert a checkpoint (two paths, or a loaded Checkpoint) into an ONNX ModelProto.
 
     ``input_shapes`` fixes graph inputs' dimensions (ints; None, -1 or a name keeps one symbolic).
     LSTMs with projection or clipping are, as in :func:`onnx_rnn.export_rnn`, by default the onnx_rnn custom op
     plus a model-local function that runtimes without the plugin inline; ``portable=True`` writes standard
-    ONNX only, ``plugin_only=True`` the custom op only.
+    ONNX only, ``plugin_only=True`` the custom op only. ``outputs`` names the heads to convert (node outputs
+    as MXNet names them, e.g. ``pred_output``; default: the symbol's heads); the model's doc string notes
+    the heads left out.
     """
     backend = layer_backend(portable, plugin_only)
     opset = DEFAULT_OPSET if opset is None else opset
@@ -98,7 +102,48 @@ def convert_checkpoint(
         if params_path is None:
             raise OnnxRnnError("convert_checkpoint needs the .params path beside the -symbol.json path")
         checkpoint = load_checkpoint(symbol_path, params_path)
-    return Converter(checkpoint, input_shapes or {}, input_dtypes or {}, opset, backend).run()
+    return Converter(checkpoint, input_shapes or {}, input_dtypes or {}, opset, backend, outputs).run()
+
+
+def translate_body(ctx: Context, symbol: Symbol, inputs: Sequence[Value]) -> list[Value]:
+    """Translate a control-flow subgraph into ``ctx`` (a body context, see ``Context.child``).
+
+    ``inputs`` are the Values of the subgraph's variables in its ``arg_nodes`` order (MXNet's
+    ``list_inputs`` order, which the control-flow node's ``*_locs`` attributes index); returns the Values
+    of its heads. Nested control flow recurses through the same registry.
+    """
+    if len(inputs) != len(symbol.arg_nodes):
+        raise ctx.fail(f"its subgraph has {len(symbol.arg_nodes)} inputs, but the node maps {len(inputs)} onto it")
+    body = Converter(Checkpoint(symbol, {}, {}, "body"), {}, {}, ctx.opset, ctx.backend)
+    body.ctx = ctx
+    outer_node = ctx.node
+    for nid, value in zip(symbol.arg_nodes, inputs):
+        body.values[(nid, 0)] = value
+    reachable = body.reachable_nodes()
+    for node in symbol.nodes:
+        if node.index not in reachable or node.is_variable:
+            continue
+        if node.op not in OPS:
+            raise OnnxRnnError(
+                f"{symbol.source}: {node.describe()} uses op {node.op!r}, which onnx-rnn does not "
+                f"translate; supported ops: {', '.join(supported_ops())}"
+            )
+        body.translate_node(node)
+    ctx.node = outer_node
+    return [body.values[head] for head in symbol.heads]
+
+
+def infer_body_ranks(symbol: Symbol, seeds: Mapping[tuple[int, int], int], weak: bool) -> dict[tuple[int, int], int]:
+    """Ranks inside a control-flow subgraph from ``seeds`` (known entries) and its variables' ``__shape__``
+    hints, by the same forward/backward rules (and, when ``weak``, guesses) as the outer graph's inputs."""
+    body = Converter(Checkpoint(symbol, {}, {}, "body"), {}, {}, DEFAULT_OPSET, "plugin")
+    ranks = body.infer_ranks_from([n for n in symbol.nodes if n.is_variable], use_given=False, weak=False)
+    ranks.update({k: v for k, v in seeds.items() if v is not None and v >= 0})
+    ops = [n for n in symbol.nodes if not n.is_variable and n.op in OPS]
+    body.propagate_ranks(ops, ranks, weak=False)
+    if weak and body.propagate_ranks(ops, ranks, weak=True):
+        body.propagate_ranks(ops, ranks, weak=False)
+    return ranks
 
 
 class Converter:
@@ -109,6 +154,7 @@ class Converter:
         input_dtypes: Mapping[str, str | np.dtype],
         opset: int,
         backend: str,
+        outputs: Sequence[str] | None = None,
     ) -> None:
         latest = onnx.defs.onnx_opset_version()
         if isinstance(opset, bool) or not isinstance(opset, int) or not MIN_OPSET <= opset <= latest:
@@ -126,24 +172,34 @@ class Converter:
         self.n_out: dict[int, int] = {}
         self._dim_names: dict[int, str] = {}  # id(SymDim class representative) -> dim_param
         self._named_dims: dict[str, SymDim] = {}  # --input-shape names
+        self.dropped_heads: list[str] = []
+        if outputs is not None:
+            self.symbol, self.dropped_heads = select_heads(self.symbol, outputs, self._output_name, self._n_outputs)
 
     # ------------------------------------------------------------ driver
 
     def run(self) -> onnx.ModelProto:
-        reachable = self._reachable()
+        reachable = self.reachable_nodes()
         nodes = [n for n in self.symbol.nodes if n.index in reachable]
         for node in nodes:
             if not node.is_variable and node.op not in OPS:
+                loss = (
+                    f" ({node.op} is a training loss: convert the inference heads with --outputs NAME,...)"
+                    if node.op in LOSS_OPS
+                    else ""
+                )
                 raise OnnxRnnError(
                     f"{self.symbol.source}: {node.describe()} uses op {node.op!r}, which onnx-rnn does not "
-                    f"translate; supported ops: {', '.join(supported_ops())}"
+                    f"translate{loss}; supported ops: {', '.join(supported_ops())}"
                 )
-        unknown = sorted(set(self.input_shapes) - {n.name for n in nodes if n.is_variable})
-        if unknown:
-            raise OnnxRnnError(
-                f"input shape given for {unknown}, which the symbol has no (used) variable "
-                "named; its inputs are " + str([n.name for n in nodes if n.is_variable and self._param(n) is None])
-            )
+        for what, given in (("shape", self.input_shapes), ("dtype", self.input_dtypes)):
+            unknown = sorted(set(given) - {n.name for n in nodes if n.is_variable})
+            if unknown:
+                raise OnnxRnnError(
+                    f"input {what} given for {unknown}, which the symbol has no (used) variable named; its "
+                    "inputs are " + str([n.name for n in nodes if n.is_variable and self._param(n) is None])
+                )
+        join_gate_weights([n.name for n in nodes if n.is_variable and n.name not in self.input_shapes], self.arg_params)
         self._repack_fused_rnn(nodes)
         self._check_params(nodes)
         output_names = self._reserve_names(nodes)
@@ -152,7 +208,7 @@ class Converter:
             if node.is_variable:
                 self.values[(node.index, 0)] = self._variable(node, ranks.get((node.index, 0)))
             else:
-                self._translate(node)
+                self.translate_node(node)
         self.ctx.node = None
         self._declare_outputs(output_names)
         self._declare_inputs()
@@ -169,11 +225,12 @@ class Converter:
         except onnx.checker.ValidationError as exc:
             # a bug of ours, not the user's: say so plainly
             raise OnnxRnnError(f"internal error: the converted model is not valid ONNX: {exc}") from None
-        return self.ctx.b.to_model(
-            _graph_name(self.cp.name), doc=f"Converted by onnx-rnn from the MXNet checkpoint {self.cp.name!r}"
-        )
+        doc = f"Converted by onnx-rnn from the MXNet checkpoint {self.cp.name!r}"
+        if self.dropped_heads:
+            doc += f"; heads left out (not in --outputs): {', '.join(self.dropped_heads)}"
+        return self.ctx.b.to_model(_graph_name(self.cp.name), doc=doc)
 
-    def _reachable(self) -> set[int]:
+    def reachable_nodes(self) -> set[int]:
         seen: set[int] = set()
         stack = [nid for nid, _ in self.symbol.heads]
         while stack:
@@ -181,7 +238,7 @@ class Converter:
             if nid in seen:
                 continue
             seen.add(nid)
-            stack.extend(src for src, _ in self.symbol.nodes[nid].inputs)
+            stack.extend(src for src, _ in inference_inputs(self.symbol.nodes[nid]))
         return seen
 
     # ------------------------------------------------------------ variables
@@ -214,9 +271,9 @@ class Converter:
                 continue
             prefix, attrs = var.name[: -len("parameters")], Attrs(node)
             try:
-                gates = FUSED_GATES.get(attrs.str("mode", ""))
-                layers = attrs.int("num_layers", 1)
-                directions = ["l", "r"][: 2 if attrs.bool("bidirectional") else 1]
+                gates = FUSED_GATES.get(attrs.text("mode", ""))
+                layers = attrs.integer("num_layers", 1)
+                directions = ["l", "r"][: 2 if attrs.flag("bidirectional") else 1]
             except OnnxRnnError:
                 raise  # before "the .params file lacks ...parameters": the attribute is what is wrong
             if gates is None or not isinstance(layers, int) or layers < 1:
@@ -230,9 +287,9 @@ class Converter:
                 for conn in ("i2h", "h2h")
                 for gate in gates
             ]
-            arrays = [self.arg_params.get(n) for n in names]
-            if all(a is not None for a in arrays):
-                self.arg_params[var.name] = np.concatenate([a.reshape(-1) for a in arrays])  # type: ignore[union-attr]
+            arrays = [a for a in (self.arg_params.get(n) for n in names) if a is not None]
+            if len(arrays) == len(names):
+                self.arg_params[var.name] = np.concatenate([a.reshape(-1) for a in arrays])
 
     def _check_params(self, nodes: list[Node]) -> None:
         missing = []
@@ -270,36 +327,35 @@ class Converter:
         for array in list(self.cp.arg_params.values()) + list(self.cp.aux_params.values()):
             if array is not None and np.issubdtype(array.dtype, np.floating):
                 counts[array.dtype] = counts.get(array.dtype, 0) + array.size
-        return max(counts, key=counts.get) if counts else np.dtype(np.float32)  # type: ignore[arg-type]
+        return max(counts, key=lambda dtype: counts[dtype]) if counts else np.dtype(np.float32)
 
     def _input_dtype(self, node: Node) -> np.dtype:
         if node.name in self.input_dtypes:
-            text = (
-                str(np.dtype(self.input_dtypes[node.name]))
-                if not isinstance(self.input_dtypes[node.name], str)
-                else self.input_dtypes[node.name]
-            )
+            given = self.input_dtypes[node.name]
+            text = given if isinstance(given, str) else str(np.dtype(given))
             return parse_dtype(text, lambda: OnnxRnnError(f"input dtype {text!r} for {node.name!r} is unknown"))
         if "__dtype__" in node.attrs:
-            return Attrs(node).dtype("__dtype__")
+            hinted: np.dtype = Attrs(node).dtype("__dtype__")
+            return hinted
         return self._default_float()
 
-    def _input_shape(self, node: Node, rank: int | None) -> tuple | None:
+    def _input_shape(self, node: Node, rank: int | None) -> tuple[DimT, ...] | None:
         given = self.input_shapes.get(node.name)
         if given is None and "__shape__" in node.attrs:
             hint = Attrs(node).ints("__shape__", ())
             given = [None if d in (0, -1) else d for d in hint] if hint else None
         if given is None:
             return None if rank is None else tuple(SymDim(node.name, i) for i in range(rank))
-        dims: list = []
+        dims: list[DimT] = []
         for i, d in enumerate(given):
             if d is None or isinstance(d, str) or (isinstance(d, int) and d < 0):
-                dims.append(SymDim(node.name, i))
+                unknown = SymDim(node.name, i)
+                dims.append(unknown)
                 if isinstance(d, str):  # the user's name: equal names are one dimension
                     if d in self._named_dims:
-                        self.ctx.unify(self._named_dims[d], dims[-1])
-                    self._named_dims.setdefault(d, dims[-1])
-                    self.ctx.set_role(dims[-1], d)
+                        self.ctx.unify(self._named_dims[d], unknown)
+                    self._named_dims.setdefault(d, unknown)
+                    self.ctx.set_role(unknown, d)
             elif isinstance(d, (int, np.integer)) and not isinstance(d, bool):
                 dims.append(int(d))
             else:
@@ -322,7 +378,7 @@ class Converter:
 
     def _infer_ranks(self, nodes: list[Node]) -> dict[tuple[int, int], int]:
         if self.input_shapes:  # the user's shapes must fit what the graph says about those inputs
-            free = self._infer_ranks_from(nodes, use_given=False, weak=False)
+            free = self.infer_ranks_from(nodes, use_given=False, weak=False)
             for node in nodes:
                 given = self.input_shapes.get(node.name)
                 rank = free.get((node.index, 0))
@@ -330,9 +386,9 @@ class Converter:
                     raise OnnxRnnError(
                         f"input {node.name!r} is given {len(given)} dimensions, but the graph uses it with {rank}"
                     )
-        return self._infer_ranks_from(nodes, use_given=True, weak=True)
+        return self.infer_ranks_from(nodes, use_given=True, weak=True)
 
-    def _infer_ranks_from(self, nodes: list[Node], use_given: bool, weak: bool) -> dict[tuple[int, int], int]:
+    def infer_ranks_from(self, nodes: list[Node], use_given: bool, weak: bool) -> dict[tuple[int, int], int]:
         ranks: dict[tuple[int, int], int] = {}
         for node in nodes:
             if node.is_variable:
@@ -343,17 +399,15 @@ class Converter:
                 elif shape is not None:
                     ranks[(node.index, 0)] = len(shape)
                 elif node.attrs.get("__shape__"):
-                    try:
+                    with contextlib.suppress(OnnxRnnError):
                         ranks[(node.index, 0)] = len(Attrs(node).ints("__shape__"))
-                    except OnnxRnnError:
-                        pass
         ops = [n for n in nodes if not n.is_variable]
-        self._propagate_ranks(ops, ranks, weak=False)
-        if weak and self._propagate_ranks(ops, ranks, weak=True):  # guesses only where nothing else decided
-            self._propagate_ranks(ops, ranks, weak=False)
+        self.propagate_ranks(ops, ranks, weak=False)
+        if weak and self.propagate_ranks(ops, ranks, weak=True):  # guesses only where nothing else decided
+            self.propagate_ranks(ops, ranks, weak=False)
         return ranks
 
-    def _propagate_ranks(self, ops: list[Node], ranks: dict[tuple[int, int], int], weak: bool) -> bool:
+    def propagate_ranks(self, ops: list[Node], ranks: dict[tuple[int, int], int], weak: bool) -> bool:
         """Forward and backward rank rules to a fixed point (one backward sweep of guesses when ``weak``)."""
         any_change = False
         for _ in range(50):
@@ -363,7 +417,7 @@ class Converter:
                     opdef, attrs = OPS[node.op], Attrs(node)
                     n_out = self._count(node, opdef)
                     try:
-                        out = opdef.rank(attrs, [ranks.get(e) for e in node.inputs], n_out)
+                        out = opdef.rank(attrs, [ranks.get(e) for e in inference_inputs(node)], n_out)
                     except (OnnxRnnError, LookupError, TypeError, ValueError, ArithmeticError):
                         continue
                     for i, r in enumerate(out[:n_out]):
@@ -377,10 +431,10 @@ class Converter:
                     continue
                 outs = [ranks.get((node.index, i)) for i in range(self._count(node, opdef))]
                 try:
-                    back = rule(attrs, outs, len(node.inputs))
+                    back = rule(attrs, outs, len(inference_inputs(node)))
                 except (OnnxRnnError, LookupError, TypeError, ValueError, ArithmeticError):
                     continue
-                for entry, r in zip(node.inputs, back):
+                for entry, r in zip(inference_inputs(node), back):
                     if r is not None and r >= 0 and entry not in ranks:
                         ranks[entry] = r
                         changed = True
@@ -401,7 +455,7 @@ class Converter:
 
     # ------------------------------------------------------------ translation
 
-    def _translate(self, node: Node) -> None:
+    def translate_node(self, node: Node) -> None:
         ctx = self.ctx
         ctx.node = node
         opdef = OPS[node.op]
@@ -419,7 +473,7 @@ class Converter:
             expected = str(fewest) if fewest == most else f"{fewest} or more" if most is None else f"{fewest} to {most}"
             raise ctx.fail(f"has {len(node.inputs)} inputs; expected {expected}")
         inputs = []
-        for pos, (src, index) in enumerate(node.inputs):
+        for pos, (src, index) in enumerate(inference_inputs(node)):
             value = self.values.get((src, index))
             if value is None:
                 src_node = self.symbol.nodes[src]
@@ -450,9 +504,13 @@ class Converter:
 
     # ------------------------------------------------------------ graph inputs and outputs
 
+    def _n_outputs(self, nid: int) -> int:
+        node = self.symbol.nodes[nid]
+        return 1 if node.is_variable or node.op not in OPS else self._count(node, OPS[node.op])
+
     def _output_name(self, nid: int, index: int) -> str:
         node = self.symbol.nodes[nid]
-        if node.is_variable:
+        if node.is_variable or node.op not in OPS:
             return f"{node.name}_output"
         opdef = OPS[node.op]
         n = self._count(node, opdef)
@@ -513,11 +571,16 @@ class Converter:
                 uses = consumers.get((nid, 0), [])
                 if uses and all(self.symbol.nodes[c].op in LABEL_OPS and pos == 1 for c, pos in uses):
                     continue
-            shape = None if value.shape is None else self._dims(value.shape)
+            if value.shape is None:
+                raise OnnxRnnError(
+                    f"the number of dimensions of input {node.name!r} is unknown: no op it feeds fixes it; "
+                    f"give its shape (--input-shape {node.name}=d0,d1,...; a name or -1 keeps a dimension symbolic)"
+                )
+            shape = self._dims(value.shape)
             b.inputs.append(helper.make_tensor_value_info(node.name, np_to_onnx_dtype(value.dtype), shape))
 
-    def _dims(self, shape: tuple) -> list:
-        out = []
+    def _dims(self, shape: tuple[DimT, ...]) -> list[int | str | None]:
+        out: list[int | str | None] = []
         for d in shape:
             size, root, role = self.ctx.resolve(d)
             if size is not None:

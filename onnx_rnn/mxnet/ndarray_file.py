@@ -28,8 +28,8 @@ from __future__ import annotations
 
 import os
 import struct
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Iterable, Mapping, Sequence
 
 import numpy as np
 
@@ -115,7 +115,8 @@ class _Reader:
         return chunk
 
     def unpack(self, fmt: str, what: str) -> int:
-        return struct.unpack("<" + fmt, self.take(struct.calcsize(fmt), what))[0]
+        value: int = struct.unpack("<" + fmt, self.take(struct.calcsize(fmt), what))[0]
+        return value
 
     def u32(self, what: str) -> int:
         return self.unpack("I", what)
@@ -186,7 +187,8 @@ def _data(r: _Reader, dtype: str, shape: tuple[int, ...], what: str) -> np.ndarr
     raw = r.take(size * itemsize, what)
     if dtype == "bfloat16":  # the upper half of a float32: widen exactly
         bits = np.frombuffer(raw, dtype="<u2").astype(np.uint32) << 16
-        return bits.view(np.float32).reshape(shape).copy()
+        widened: np.ndarray = bits.view(np.float32).reshape(shape).copy()
+        return widened
     array = np.frombuffer(raw, dtype=np.dtype(dtype).newbyteorder("<")).reshape(shape)
     return array.astype(np.dtype(dtype), copy=True)  # native byte order, owning its memory
 
@@ -221,6 +223,8 @@ def _array(r: _Reader, index: int) -> tuple[np.ndarray | None, str | None]:
     if not n_aux:
         return _data(r, dtype, shape, "array data"), None
     aux = [(_dtype(r, "sparse index dtype"), _shape(r, "sparse index shape", magic)) for _ in range(n_aux)]
+    if storage_shape is None:  # n_aux > 0: read with the storage shape above
+        raise r.fail("sparse array without a storage shape")
     _data(r, dtype, storage_shape, "sparse values")
     for aux_dtype, aux_shape in aux:
         if aux_shape is None:

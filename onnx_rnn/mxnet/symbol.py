@@ -11,6 +11,7 @@ from __future__ import annotations
 import ast
 import json
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,6 +29,7 @@ class Node:
     name: str
     attrs: dict[str, str]
     inputs: tuple[tuple[int, int], ...]  # (node index, output index)
+    subgraphs: tuple[Symbol, ...] = ()  # control flow (_foreach, _while_loop, _cond): the bodies
 
     @property
     def is_variable(self) -> bool:
@@ -106,6 +108,11 @@ def parse_symbol(text: str | bytes, source: str = "<symbol>") -> Symbol:
         doc = json.loads(raw)
     except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         raise _not_a_symbol(source, f"invalid JSON ({exc})") from None
+    return _parse_graph(doc, source)
+
+
+def _parse_graph(doc: Any, source: str) -> Symbol:
+    """One graph object (the file's top level, or a control-flow node's subgraph)."""
     if not isinstance(doc, dict):
         raise _not_a_symbol(source, f"the top level is a {type(doc).__name__}, not an object")
     if "nodes" not in doc or "heads" not in doc:
@@ -145,7 +152,13 @@ def parse_symbol(text: str | bytes, source: str = "<symbol>") -> Symbol:
             if raw["name"] in names:
                 raise OnnxRnnError(f"{source}: two variables are named {raw['name']!r}; expected unique names")
             names.add(raw["name"])
-        nodes.append(Node(i, op, raw["name"], attrs, inputs))
+        raw_subgraphs = raw.get("subgraphs", [])
+        if not isinstance(raw_subgraphs, list):
+            raise _not_a_symbol(source, f"node {i} ({raw['name']!r}) has non-list 'subgraphs'")
+        subgraphs = tuple(
+            _parse_graph(g, f"{source}: subgraph {k} of node {raw['name']!r}") for k, g in enumerate(raw_subgraphs)
+        )
+        nodes.append(Node(i, op, raw["name"], attrs, inputs, subgraphs))
     heads = [_entry(h, f"head {k}", source, len(nodes)) for k, h in enumerate(raw_heads)]
     if "arg_nodes" in doc:
         arg_nodes = doc["arg_nodes"]
@@ -206,14 +219,14 @@ class Attrs:
         except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):  # TypeError: "{[]}"
             raise self.fail(key, expected) from None
 
-    def str(self, key: str, default: Any = _NONE) -> Any:
+    def text(self, key: str, default: Any = _NONE) -> Any:
         if key not in self.raw:
             if default is _NONE:
                 raise self.fail(key, "a value (the attribute is missing)")
             return default
         return self.raw[key].strip()
 
-    def bool(self, key: str, default: bool = False) -> bool:
+    def flag(self, key: str, default: bool = False) -> bool:
         if key not in self.raw:
             return default
         value = self._literal(key, "True or False")
@@ -223,7 +236,7 @@ class Attrs:
             return bool(value)
         raise self.fail(key, "True or False")
 
-    def int(self, key: str, default: Any = _NONE) -> Any:
+    def integer(self, key: str, default: Any = _NONE) -> Any:
         if not self.has(key):
             if default is _NONE:
                 raise self.fail(key, "an integer")
@@ -235,7 +248,7 @@ class Attrs:
             raise self.fail(key, "an integer")
         return value
 
-    def float(self, key: str, default: Any = _NONE) -> Any:
+    def number(self, key: str, default: Any = _NONE) -> Any:
         if not self.has(key):
             if default is _NONE:
                 raise self.fail(key, "a number")
@@ -256,7 +269,7 @@ class Attrs:
             value = (value,)
         if not isinstance(value, (tuple, list)):
             raise self.fail(key, "a tuple of integers")
-        out = []
+        out: list[int | None] = []
         for v in value:
             if v is None and allow_none:
                 out.append(None)
@@ -278,7 +291,7 @@ class Attrs:
 _DTYPE_NAMES = [n for n in DTYPE_FLAGS.values() if n != "bfloat16"]
 
 
-def parse_dtype(text: str, fail) -> np.dtype:
+def parse_dtype(text: str, fail: Callable[[], OnnxRnnError]) -> np.dtype:
     text = text.strip()
     if text.lstrip("-").isdigit():
         try:

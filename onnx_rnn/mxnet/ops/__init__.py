@@ -8,8 +8,8 @@ of graph inputs that have no ``__shape__`` hint (Gluon's exported ``data``).
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Callable, Sequence
 
 from ..context import Context, Value
 from ..symbol import Attrs
@@ -40,7 +40,8 @@ def no_back(attrs: Attrs, out: Ranks, n_in: int) -> Ranks:
 
 
 def broadcast(attrs: Attrs, ranks: Ranks, n_out: int) -> Ranks:
-    return [max(ranks) if ranks and all(r is not None for r in ranks) else None] * n_out
+    known = [r for r in ranks if r is not None]
+    return [max(known) if ranks and len(known) == len(ranks) else None] * n_out
 
 
 def fixed(*ranks: int | None) -> RankRule:
@@ -99,4 +100,15 @@ def supported_ops() -> list[str]:
     return sorted(OPS)
 
 
-from . import elementwise, nn, rnn, sequence, tensor  # noqa: E402,F401  (registration side effects)
+from . import (  # noqa: E402,F401  (registration side effects)
+    control_flow,
+    conv,
+    elementwise,
+    indexing,
+    nn,
+    numpy_mode,
+    pick,
+    rnn,
+    sequence,
+    tensor,
+)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -26,22 +26,23 @@ def norm_axis(ctx: Context, axis: int, rank: int | None, what: str = "axis", ext
 
 def broadcast_shapes(ctx: Context, values: Sequence[Value]) -> tuple[tuple[DimT, ...] | None, frozenset[int]]:
     """NumPy broadcasting of static shapes; placeholder axes stay placeholders only where no input is real."""
-    if any(v.shape is None for v in values):
+    shapes = [v.shape for v in values if v.shape is not None]
+    if len(shapes) != len(values):
         return None, frozenset()
-    rank = max(len(v.shape) for v in values)  # type: ignore[arg-type]
+    rank = max(len(shape) for shape in shapes)
     out: list[DimT] = []
     bcast: set[int] = set()
     for axis in range(rank):
         real: list[DimT] = []
         placeholder = False
-        for v in values:
-            k = axis - (rank - len(v.shape))  # type: ignore[arg-type]
+        for v, shape in zip(values, shapes):
+            k = axis - (rank - len(shape))
             if k < 0:
                 continue
             if k in v.bcast:
                 placeholder = True
             else:
-                real.append(v.shape[k])  # type: ignore[index]
+                real.append(shape[k])
         non_one = [d for d in real if d != 1]
         if placeholder and not non_one:
             out.append(None)

@@ -4,14 +4,14 @@ clip, where, casts, identities, softmax family and reductions."""
 from __future__ import annotations
 
 import math
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 
 from ...export.builder import np_to_onnx_dtype
-from ..context import Context, Value, check_constant, const_value, is_float
+from ..context import Context, DimT, Value, check_constant, const_value, is_float
 from ..symbol import Attrs
-from . import broadcast, first_back, no_back, register, same_back
+from . import Ranks, broadcast, first_back, no_back, register, same_back
 from .common import all_const, as_dtype, broadcast_shapes, common_dtype, norm_axis
 
 # ---------------------------------------------------------------- unary
@@ -52,7 +52,8 @@ def _rint(ctx: Context, t: str, dtype: np.dtype) -> str:
 
 def _rint_np(x: np.ndarray) -> np.ndarray:
     lower, upper = np.floor(x), np.ceil(x)
-    return np.where(x - lower <= upper - x, lower, upper)
+    nearer: np.ndarray = np.where(x - lower <= upper - x, lower, upper)
+    return nearer
 
 
 def _trunc(ctx: Context, t: str, dtype: np.dtype) -> str:
@@ -93,7 +94,8 @@ def _gelu(ctx: Context, t: str, dtype: np.dtype) -> str:
 
 
 def _sigmoid_np(x: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-x))
+    result: np.ndarray = 1.0 / (1.0 + np.exp(-x))
+    return result
 
 
 UNARY: dict[str, tuple[Emit, Callable[[np.ndarray], np.ndarray] | None]] = {
@@ -149,7 +151,7 @@ ACTIVATIONS: dict[str, tuple[Emit, Callable[[np.ndarray], np.ndarray] | None]] =
 }
 
 
-def _register_unary(name: str, emit: Emit, fold) -> None:
+def _register_unary(name: str, emit: Emit, fold: Callable[[np.ndarray], np.ndarray] | None) -> None:
     register(name, bcast_ok=True)(lambda ctx, attrs, ins: [_unary(ctx, ins[0], emit, fold)])
 
 
@@ -170,7 +172,7 @@ def logical_not(ctx: Context, attrs: Attrs, ins: list[Value]) -> list[Value]:
 
 @register("Activation", bcast_ok=True)
 def activation(ctx: Context, attrs: Attrs, ins: list[Value]) -> list[Value]:
-    act = attrs.str("act_type")
+    act = attrs.text("act_type")
     if act not in ACTIVATIONS:
         raise attrs.fail("act_type", f"one of {', '.join(sorted(ACTIVATIONS))}")
     emit, fold = ACTIVATIONS[act]
@@ -179,13 +181,13 @@ def activation(ctx: Context, attrs: Attrs, ins: list[Value]) -> list[Value]:
 
 @register("LeakyReLU", back=first_back, bcast_ok=True, arity=(1, 2))
 def leaky_relu(ctx: Context, attrs: Attrs, ins: list[Value]) -> list[Value]:
-    act = attrs.str("act_type", "leaky")
+    act = attrs.text("act_type", "leaky")
     x = ins[0]
-    slope = attrs.float("slope", 0.25)
+    slope = attrs.number("slope", 0.25)
     if act == "leaky":
         return [_unary(ctx, x, lambda c, t, d: c.emit("LeakyRelu", [t], alpha=slope), None)]
     if act == "rrelu":  # inference uses the mean of the random slope's range
-        mean = (attrs.float("lower_bound", 0.125) + attrs.float("upper_bound", 0.334)) / 2
+        mean = (attrs.number("lower_bound", 0.125) + attrs.number("upper_bound", 0.334)) / 2
         return [_unary(ctx, x, lambda c, t, d: c.emit("LeakyRelu", [t], alpha=mean), None)]
     if act == "elu":
         return [_unary(ctx, x, lambda c, t, d: c.emit("Elu", [t], alpha=slope), None)]
@@ -231,7 +233,7 @@ register(
 
 @register("Dropout", bcast_ok=True)
 def dropout(ctx: Context, attrs: Attrs, ins: list[Value]) -> list[Value]:
-    mode = attrs.str("mode", "training")
+    mode = attrs.text("mode", "training")
     if mode == "always":
         raise ctx.fail(
             "mode='always' drops values at random at inference too; expected mode='training' "
@@ -253,13 +255,13 @@ def cast(ctx: Context, attrs: Attrs, ins: list[Value]) -> list[Value]:
     return [_cast_value(ctx, ins[0], attrs.dtype("dtype"))]
 
 
-@register("amp_multicast", n_out=lambda a: a.int("num_outputs"), bcast_ok=True, arity=(1, None))
+@register("amp_multicast", n_out=lambda a: a.integer("num_outputs"), bcast_ok=True, arity=(1, None))
 def amp_multicast(ctx: Context, attrs: Attrs, ins: list[Value]) -> list[Value]:
     """Casts all inputs to the widest float dtype among them (``cast_narrow`` picks the narrowest)."""
-    if attrs.int("num_outputs") != len(ins):
+    if attrs.integer("num_outputs") != len(ins):
         raise attrs.fail("num_outputs", f"the number of inputs, {len(ins)} (one output per input)")
     floats = [v.dtype for v in ins if is_float(v.dtype)] or [np.dtype(np.float32)]
-    pick = min if attrs.bool("cast_narrow") else max
+    pick = min if attrs.flag("cast_narrow") else max
     target = pick(floats, key=lambda d: d.itemsize)
     return [_cast_value(ctx, v, target) for v in ins]
 
@@ -394,20 +396,44 @@ def binary(ctx: Context, key: str, a: Value, b: Value) -> Value:
     if all_const([a, b]):
         check_constant(np.broadcast_shapes(a.const.shape, b.const.shape), dtype, "the folded constant")
         with np.errstate(all="ignore"):
-            result = np.asarray(fold(a.const.astype(dtype), b.const.astype(dtype))).astype(dtype)
+            result = np.asarray(fold(a.array().astype(dtype), b.array().astype(dtype))).astype(dtype)
         return const_value(result, bcast)
     tensor = emit(ctx, as_dtype(ctx, a, dtype), as_dtype(ctx, b, dtype), dtype)
     return ctx.value(tensor, dtype, shape, bcast)
 
 
+def equal_shapes(attrs: Attrs, ranks: list[int | None], n_out: int) -> list[int | None]:
+    """Inputs of one shape (elemwise_*, add_n): any input of known rank gives the output's."""
+    known = [r for r in ranks if r is not None]
+    return [known[0] if known else None] * n_out
+
+
+def same_shape_binary(ctx: Context, key: str, a: Value, b: Value) -> Value:
+    """An elemwise_* op: both inputs have one shape, so a shape known for one is the other's too."""
+    if a.shape is None and b.shape is not None and not b.bcast:
+        a = ctx.value(ctx.t(a), a.dtype, b.shape) if a.const is None else a
+    elif b.shape is None and a.shape is not None and not a.bcast:
+        b = ctx.value(ctx.t(b), b.dtype, a.shape) if b.const is None else b
+    return binary(ctx, key, a, b)
+
+
 def _register_binary(key: str, names: list[str]) -> None:
+    elementwise = names[0].startswith("elemwise") or names[0].startswith("_")
+
     def translate(ctx: Context, attrs: Attrs, ins: list[Value]) -> list[Value]:
         if len(ins) != 2:
             raise ctx.fail(f"expected 2 inputs, got {len(ins)}")
+        if elementwise:
+            return [same_shape_binary(ctx, key, ins[0], ins[1])]
         return [binary(ctx, key, ins[0], ins[1])]
 
-    elementwise = names[0].startswith("elemwise") or names[0].startswith("_")
-    register(*names, rank=broadcast, back=same_back if elementwise else no_back, bcast_ok=True, arity=(2, 2))(translate)
+    register(
+        *names,
+        rank=equal_shapes if elementwise else broadcast,
+        back=same_back if elementwise else no_back,
+        bcast_ok=True,
+        arity=(2, 2),
+    )(translate)
 
 
 for _key, _names in BINARY_NAMES.items():
@@ -422,7 +448,7 @@ def _register_scalar(key: str, names: list[str]) -> None:
 
     def translate(ctx: Context, attrs: Attrs, ins: list[Value]) -> list[Value]:
         x = ins[0]
-        number = attrs.float("scalar", 1.0 if base in ("mul", "div", "power") else 0.0)
+        number = attrs.number("scalar", 1.0 if base in ("mul", "div", "power") else 0.0)
         s = const_value(np.array(number).astype(x.dtype))
         return [binary(ctx, base, s, x) if reverse else binary(ctx, base, x, s)]
 
@@ -433,18 +459,18 @@ for _key, _names in SCALAR_NAMES.items():
     _register_scalar(_key, _names)
 
 
-@register("add_n", "ElementWiseSum", "_sum", rank=broadcast, back=same_back, bcast_ok=True, arity=(1, None))
+@register("add_n", "ElementWiseSum", "_sum", rank=equal_shapes, back=same_back, bcast_ok=True, arity=(1, None))
 def add_n(ctx: Context, attrs: Attrs, ins: list[Value]) -> list[Value]:
     total = ins[0]
     for v in ins[1:]:
-        total = binary(ctx, "add", total, v)
+        total = same_shape_binary(ctx, "add", total, v)
     return [total]
 
 
 @register("clip", bcast_ok=True)
 def clip(ctx: Context, attrs: Attrs, ins: list[Value]) -> list[Value]:
     x = ins[0]
-    lo, hi = attrs.float("a_min"), attrs.float("a_max")
+    lo, hi = attrs.number("a_min"), attrs.number("a_max")
     if x.const is not None:
         return [const_value(np.clip(x.const, lo, hi).astype(x.dtype), x.bcast)]
     tensor = ctx.emit("Clip", [ctx.t(x), ctx.scalar(lo, x.dtype), ctx.scalar(hi, x.dtype)])
@@ -468,7 +494,7 @@ def where(ctx: Context, attrs: Attrs, ins: list[Value]) -> list[Value]:
     rank = x.rank if x.rank is not None else y.rank
     if cond.rank == 1 and rank is not None and rank > 1:
         flag = ctx.unsqueeze(flag, list(range(1, rank)))
-        cond_like = Value(cond.dtype, (cond.shape[0],) + (1,) * (rank - 1))  # type: ignore[index]
+        cond_like = Value(cond.dtype, (ctx.require_shape(cond)[0],) + (1,) * (rank - 1))
     else:
         cond_like = cond
     shape, bcast = broadcast_shapes(ctx, [cond_like, x, y])
@@ -481,11 +507,11 @@ def where(ctx: Context, attrs: Attrs, ins: list[Value]) -> list[Value]:
 
 def _softmax_core(ctx: Context, attrs: Attrs, x: Value, op_type: str, negate: bool = False) -> Value:
     ctx.require_no_bcast(x)
-    if attrs.bool("use_length"):
+    if attrs.flag("use_length"):
         raise ctx.fail("use_length=True (masked softmax) is not supported; expected use_length=False")
-    axis = norm_axis(ctx, attrs.int("axis", -1), x.rank) if x.rank is not None else attrs.int("axis", -1)
+    axis = norm_axis(ctx, attrs.integer("axis", -1), x.rank) if x.rank is not None else attrs.integer("axis", -1)
     tensor = ctx.t(x)
-    temperature = attrs.float("temperature", 1.0)
+    temperature = attrs.number("temperature", 1.0)
     if temperature != 1.0:
         tensor = ctx.emit("Div", [tensor, ctx.scalar(temperature, x.dtype)])
     if negate:
@@ -523,7 +549,7 @@ def _flattened_softmax(ctx: Context, x: Value) -> Value:
 @register("SoftmaxActivation")
 def softmax_activation(ctx: Context, attrs: Attrs, ins: list[Value]) -> list[Value]:
     x = ins[0]
-    if attrs.str("mode", "instance") == "channel":
+    if attrs.text("mode", "instance") == "channel":
         return [ctx.value(ctx.emit("Softmax", [ctx.t(x)], axis=1), x.dtype, x.shape)]
     return [_flattened_softmax(ctx, x)]
 
@@ -533,9 +559,9 @@ def softmax_output(ctx: Context, attrs: Attrs, ins: list[Value]) -> list[Value]:
     """Inference: a softmax; the label input is unused."""
     x = ins[0]
     ctx.require_no_bcast(x)
-    if attrs.bool("multi_output"):
+    if attrs.flag("multi_output"):
         return [ctx.value(ctx.emit("Softmax", [ctx.t(x)], axis=1), x.dtype, x.shape)]
-    if attrs.bool("preserve_shape"):
+    if attrs.flag("preserve_shape"):
         return [ctx.value(ctx.emit("Softmax", [ctx.t(x)], axis=-1), x.dtype, x.shape)]
     return [_flattened_softmax(ctx, x)]
 
@@ -555,7 +581,7 @@ def regression_output(ctx: Context, attrs: Attrs, ins: list[Value]) -> list[Valu
 
 def _reduce_axes(ctx: Context, attrs: Attrs, x: Value) -> list[int] | None:
     axes = attrs.ints("axis", None)
-    if attrs.bool("exclude"):
+    if attrs.flag("exclude"):
         rank = ctx.require_rank(x)
         keep = {norm_axis(ctx, a, rank) for a in (axes or ())}
         return [a for a in range(rank) if a not in keep]
@@ -564,17 +590,17 @@ def _reduce_axes(ctx: Context, attrs: Attrs, x: Value) -> list[int] | None:
     return sorted({norm_axis(ctx, a, x.rank) for a in axes})
 
 
-def _reduce_rank(attrs: Attrs, ranks, n_out):
+def _reduce_rank(attrs: Attrs, ranks: Ranks, n_out: int) -> Ranks:
     r = ranks[0]
-    if r is None or attrs.bool("keepdims"):
+    if r is None or attrs.flag("keepdims"):
         return [r]
     axes = attrs.ints("axis", None)
-    if attrs.bool("exclude"):
+    if attrs.flag("exclude"):
         return [max(len(set(axes or ())), 1)]
     return [max(r - len(set(axes)), 1) if axes else 1]
 
 
-def _reduce_shape(x: Value, axes: list[int] | None, keepdims: bool) -> tuple | None:
+def _reduce_shape(x: Value, axes: list[int] | None, keepdims: bool) -> tuple[DimT, ...] | None:
     if x.shape is None:
         return None
     picked = set(range(len(x.shape))) if axes is None else set(axes)
@@ -591,7 +617,7 @@ def _register_reduce(names: tuple[str, ...], op_type: str) -> None:
         x = ins[0]
         ctx.require_no_bcast(x)
         axes = _reduce_axes(ctx, attrs, x)
-        keepdims = attrs.bool("keepdims")
+        keepdims = attrs.flag("keepdims")
         out = ctx.reduce(op_type, ctx.t(x), axes, keepdims)
         shape = _reduce_shape(x, axes, keepdims)
         if not keepdims and (axes is None or (x.rank is not None and len(axes) == x.rank)):
@@ -608,11 +634,11 @@ _register_reduce(("min", "min_axis"), "ReduceMin")
 _register_reduce(("prod",), "ReduceProd")
 
 
-def _arg_rank(attrs: Attrs, ranks, n_out):
+def _arg_rank(attrs: Attrs, ranks: Ranks, n_out: int) -> Ranks:
     r = ranks[0]
     if not attrs.has("axis"):
         return [1]
-    return [r if r is None or attrs.bool("keepdims") else max(r - 1, 1)]
+    return [r if r is None or attrs.flag("keepdims") else max(r - 1, 1)]
 
 
 def _register_arg(name: str, op_type: str) -> None:
@@ -620,12 +646,13 @@ def _register_arg(name: str, op_type: str) -> None:
         """MXNet's argmax/argmin return indices in the input's dtype; no axis means the flattened input."""
         x = ins[0]
         ctx.require_no_bcast(x)
-        keepdims = attrs.bool("keepdims")
+        keepdims = attrs.flag("keepdims")
+        shape: tuple[DimT, ...] | None
         if not attrs.has("axis"):
             flat = ctx.emit("Reshape", [ctx.t(x), ctx.i64([-1])])
             out, shape = ctx.emit(op_type, [flat], axis=0, keepdims=1), (1,)
         else:
-            axis = norm_axis(ctx, attrs.int("axis"), x.rank)
+            axis = norm_axis(ctx, attrs.integer("axis"), x.rank)
             out = ctx.emit(op_type, [ctx.t(x)], axis=axis, keepdims=int(keepdims))
             shape = _reduce_shape(x, [axis], keepdims)
             if not keepdims and x.rank == 1:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ..context import Context, DimT, Value, const_value
 from ..symbol import Attrs
-from . import first_back, fixed, no_back, register, shifted, shifted_back
+from . import Ranks, first_back, fixed, no_back, register, shifted, shifted_back
 from .common import as_dtype, norm_axis, show_shape
 from .tensor import gather_indices
 
@@ -18,7 +20,7 @@ def embedding(ctx: Context, attrs: Attrs, ins: list[Value]) -> list[Value]:
         raise ctx.fail(f"expected 2 inputs (data, weight), got {len(ins)}")
     data, weight = ins
     ctx.require_no_bcast(data)
-    input_dim, output_dim = attrs.int("input_dim"), attrs.int("output_dim")
+    input_dim, output_dim = attrs.integer("input_dim"), attrs.integer("output_dim")
     if weight.shape is not None and tuple(weight.shape) != (input_dim, output_dim) and weight.static_shape():
         raise ctx.fail(
             f"weight has shape {show_shape(weight)}; expected ({input_dim}, {output_dim}) from input_dim and output_dim"
@@ -29,22 +31,27 @@ def embedding(ctx: Context, attrs: Attrs, ins: list[Value]) -> list[Value]:
     return [ctx.value(ctx.cast(out, weight.dtype, dtype), dtype, shape)]
 
 
-def _fc_rank(attrs: Attrs, ranks, n_out):
-    return [2 if attrs.bool("flatten", True) else ranks[0]]
+def _fc_rank(attrs: Attrs, ranks: Ranks, n_out: int) -> Ranks:
+    return [2 if attrs.flag("flatten", True) else ranks[0]]
 
 
-def _fc_back(attrs: Attrs, out, n_in):
-    first = None if attrs.bool("flatten", True) else out[0]
+def _fc_back(attrs: Attrs, out: Ranks, n_in: int) -> Ranks:
+    first = None if attrs.flag("flatten", True) else out[0]
     return [first, 2, 1][:n_in]
 
 
 @register(
-    "FullyConnected", rank=_fc_rank, back=_fc_back, bcast_ok=True, arity=(2, 3), weak_back=lambda a, o, n: [2, 2, 1][:n]
+    "FullyConnected",
+    rank=_fc_rank,
+    back=_fc_back,
+    bcast_ok=True,
+    arity=(2, 3),
+    weak_back=lambda a, o, n: list[int | None]([2, 2, 1])[:n],
 )
 def fully_connected(ctx: Context, attrs: Attrs, ins: list[Value]) -> list[Value]:
-    num_hidden = attrs.int("num_hidden")
-    no_bias = attrs.bool("no_bias")
-    flatten = attrs.bool("flatten", True)
+    num_hidden = attrs.integer("num_hidden")
+    no_bias = attrs.flag("no_bias")
+    flatten = attrs.flag("flatten", True)
     if len(ins) != (2 if no_bias else 3):
         raise ctx.fail(
             f"expected {2 if no_bias else 3} inputs (data, weight{'' if no_bias else ', bias'}), got {len(ins)}"
@@ -61,31 +68,32 @@ def fully_connected(ctx: Context, attrs: Attrs, ins: list[Value]) -> list[Value]
     if flatten:
         if x.bcast - {0}:
             ctx.require_no_bcast(x)
-        tail = x.shape[1:]  # type: ignore[index]
+        tail = ctx.require_shape(x)[1:]
         width: DimT = None
         if len(tail) == 1:
             width = ctx.unify(tail[0], in_width)
         elif all(isinstance(d, int) for d in tail):
-            width = int(np.prod(tail))
+            width = math.prod(d for d in tail if isinstance(d, int))
         if isinstance(width, int) and isinstance(in_width, int) and width != in_width:
             raise ctx.fail(f"data of shape {show_shape(x)} has {width} features per row; the weight expects {in_width}")
-        shape: tuple = (x.shape[0], num_hidden)  # type: ignore[index]
+        shape: tuple[DimT, ...] = (ctx.require_shape(x)[0], num_hidden)
         bcast = x.bcast & {0}
     else:
         if rank - 1 in x.bcast:
             ctx.require_no_bcast(x)
-        last = x.shape[-1]  # type: ignore[index]
+        x_shape = ctx.require_shape(x)
+        last = x_shape[-1]
         if isinstance(last, int) and isinstance(in_width, int) and last != in_width:
             raise ctx.fail(f"data of shape {show_shape(x)} has last dimension {last}; the weight expects {in_width}")
         ctx.unify(last, in_width)
-        shape = x.shape[:-1] + (num_hidden,)  # type: ignore[index]
+        shape = x_shape[:-1] + (num_hidden,)
         bcast = x.bcast
     if b is not None and b.shape is not None and b.static_shape() not in (None, (num_hidden,)):
         raise ctx.fail(f"bias has shape {show_shape(b)}; expected ({num_hidden},)")
 
     if x.const is not None and w.const is not None and (b is None or b.const is not None):
         rows = x.const.astype(dtype).reshape(x.const.shape[0], -1) if flatten else x.const.astype(dtype)
-        result = rows @ w.const.T + (0 if b is None else b.const.astype(dtype))
+        result = rows @ w.array().T + (0 if b is None else b.array().astype(dtype))
         return [const_value(np.asarray(result, dtype=dtype), bcast)]
 
     xt = as_dtype(ctx, x, dtype)
@@ -114,7 +122,7 @@ def _broadcast_param(ctx: Context, v: Value, axis: int, rank: int, dtype: np.dty
 @register(
     "BatchNorm",
     back=first_back,
-    n_out=lambda a: 3 if a.bool("output_mean_var") else 1,
+    n_out=lambda a: 3 if a.flag("output_mean_var") else 1,
     arity=(5, 5),
     out_names=lambda a: ["output", "mean", "var"],
 )
@@ -125,17 +133,17 @@ def batch_norm(ctx: Context, attrs: Attrs, ins: list[Value]) -> list[Value]:
     x, gamma, beta, mean, var = ins
     ctx.require_no_bcast(x)
     rank = ctx.require_rank(x)
-    axis = norm_axis(ctx, attrs.int("axis", 1), rank)
-    eps = attrs.float("eps", 1e-3)
+    axis = norm_axis(ctx, attrs.integer("axis", 1), rank)
+    eps = attrs.number("eps", 1e-3)
     dtype = x.dtype
     if all(v.const is not None for v in (gamma, beta, mean, var)):
         g = (
             np.ones_like(gamma.const, dtype=np.float64)
-            if attrs.bool("fix_gamma", True)
-            else gamma.const.astype(np.float64)
+            if attrs.flag("fix_gamma", True)
+            else gamma.array().astype(np.float64)
         )
-        scale = g / np.sqrt(var.const.astype(np.float64) + eps)
-        shift = beta.const.astype(np.float64) - mean.const.astype(np.float64) * scale
+        scale = g / np.sqrt(var.array().astype(np.float64) + eps)
+        shift = beta.array().astype(np.float64) - mean.array().astype(np.float64) * scale
         s = _broadcast_param(ctx, const_value(scale.astype(dtype)), axis, rank, dtype)
         h = _broadcast_param(ctx, const_value(shift.astype(dtype)), axis, rank, dtype)
         out = ctx.emit("Add", [ctx.emit("Mul", [ctx.t(x), s]), h])
@@ -145,11 +153,11 @@ def batch_norm(ctx: Context, attrs: Attrs, ins: list[Value]) -> list[Value]:
         norm = ctx.emit(
             "Div", [ctx.emit("Sub", [ctx.t(x), m]), ctx.emit("Sqrt", [ctx.emit("Add", [v, ctx.scalar(eps, dtype)])])]
         )
-        if not attrs.bool("fix_gamma", True):
+        if not attrs.flag("fix_gamma", True):
             norm = ctx.emit("Mul", [norm, _broadcast_param(ctx, gamma, axis, rank, dtype)])
         out = ctx.emit("Add", [norm, _broadcast_param(ctx, beta, axis, rank, dtype)])
     outs = [ctx.value(out, dtype, x.shape)]
-    if attrs.bool("output_mean_var"):
+    if attrs.flag("output_mean_var"):
         outs += [mean, var]
     return outs
 
@@ -157,7 +165,7 @@ def batch_norm(ctx: Context, attrs: Attrs, ins: list[Value]) -> list[Value]:
 @register(
     "LayerNorm",
     back=first_back,
-    n_out=lambda a: 3 if a.bool("output_mean_var") else 1,
+    n_out=lambda a: 3 if a.flag("output_mean_var") else 1,
     arity=(3, 3),
     out_names=lambda a: ["output", "mean", "std"],
 )
@@ -167,8 +175,8 @@ def layer_norm(ctx: Context, attrs: Attrs, ins: list[Value]) -> list[Value]:
     x, gamma, beta = ins
     ctx.require_no_bcast(x)
     rank = ctx.require_rank(x)
-    axis = norm_axis(ctx, attrs.int("axis", -1), rank)
-    eps = attrs.float("eps", 1e-5)
+    axis = norm_axis(ctx, attrs.integer("axis", -1), rank)
+    eps = attrs.number("eps", 1e-5)
     dtype = x.dtype
     mean = ctx.reduce("ReduceMean", ctx.t(x), [axis], True)
     centred = ctx.emit("Sub", [ctx.t(x), mean])
@@ -178,13 +186,13 @@ def layer_norm(ctx: Context, attrs: Attrs, ins: list[Value]) -> list[Value]:
     norm = ctx.emit("Mul", [norm, _broadcast_param(ctx, gamma, axis, rank, dtype)])
     out = ctx.emit("Add", [norm, _broadcast_param(ctx, beta, axis, rank, dtype)])
     outs = [ctx.value(out, dtype, x.shape)]
-    if attrs.bool("output_mean_var"):
+    if attrs.flag("output_mean_var"):
         stat_shape = None if x.shape is None else tuple(1 if i == axis else d for i, d in enumerate(x.shape))
         outs += [ctx.value(mean, dtype, stat_shape), ctx.value(std, dtype, stat_shape)]
     return outs
 
 
-def _dot_rank(attrs: Attrs, ranks, n_out):
+def _dot_rank(attrs: Attrs, ranks: Ranks, n_out: int) -> Ranks:
     a, b = (ranks + [None, None])[:2]
     return [None if a is None or b is None else a + b - 2]
 
@@ -196,7 +204,7 @@ def dot(ctx: Context, attrs: Attrs, ins: list[Value]) -> list[Value]:
     ctx.require_no_bcast(a)
     ctx.require_no_bcast(b)
     ra, rb = ctx.require_rank(a, "the first input"), ctx.require_rank(b, "the second input")
-    ta, tb = attrs.bool("transpose_a"), attrs.bool("transpose_b")
+    ta, tb = attrs.flag("transpose_a"), attrs.flag("transpose_b")
     if rb != 2 or (ta and ra != 2):
         raise ctx.fail(
             f"dot of {ra}-D and {rb}-D inputs (transpose_a={ta}) is not supported; expected a 2-D "
@@ -219,12 +227,14 @@ def batch_dot(ctx: Context, attrs: Attrs, ins: list[Value]) -> list[Value]:
     a, b = ins
     ctx.require_no_bcast(a)
     ctx.require_no_bcast(b)
-    tensors, shapes = [], []
-    for v, flag in ((a, attrs.bool("transpose_a")), (b, attrs.bool("transpose_b"))):
+    tensors: list[str] = []
+    shapes: list[tuple[DimT, ...]] = []
+    for v, flag in ((a, attrs.flag("transpose_a")), (b, attrs.flag("transpose_b"))):
         rank = ctx.require_rank(v)
         if rank != 3:
             raise ctx.fail(f"batch_dot needs 3-D inputs, got {show_shape(v)}")
         tensors.append(ctx.emit("Transpose", [ctx.t(v)], perm=[0, 2, 1]) if flag else ctx.t(v))
-        shapes.append((v.shape[0], v.shape[2], v.shape[1]) if flag else v.shape)  # type: ignore[index]
+        dims = ctx.require_shape(v)
+        shapes.append((dims[0], dims[2], dims[1]) if flag else dims)
     shape = (ctx.unify(shapes[0][0], shapes[1][0]), shapes[0][1], shapes[1][2])
     return [ctx.value(ctx.emit("MatMul", [tensors[0], ctx.cast(tensors[1], b.dtype, a.dtype)]), a.dtype, shape)]

@@ -9,7 +9,7 @@ from ...export.rnn import emit_rnn
 from ...spec import RNNSpec
 from ..context import Context, Value, check_constant, const_value
 from ..symbol import Attrs
-from . import register
+from . import Ranks, register
 from .common import norm_axis, show_shape
 from .tensor import concat_values
 
@@ -24,13 +24,14 @@ def _spec(ctx: Context, attrs: Attrs) -> RNNSpec:
 
 
 def _n_out(attrs: Attrs) -> int:
-    if not attrs.bool("state_outputs"):
+    if not attrs.flag("state_outputs"):
         return 1
-    return 3 if attrs.str("mode", "") == "lstm" else 2
+    return 3 if attrs.text("mode", "") == "lstm" else 2
 
 
-def _rnn_back(attrs: Attrs, out, n_in):
-    return [3, 1, 3, 3, 1][:n_in] if attrs.str("mode", "") == "lstm" else [3, 1, 3, 1][:n_in]
+def _rnn_back(attrs: Attrs, out: Ranks, n_in: int) -> Ranks:
+    ranks: Ranks = [3, 1, 3, 3, 1] if attrs.text("mode", "") == "lstm" else [3, 1, 3, 1]
+    return ranks[:n_in]
 
 
 @register(
@@ -138,17 +139,18 @@ def rnn(ctx: Context, attrs: Attrs, ins: list[Value]) -> list[Value]:
     if spec.state_outputs:
         outs.append(ctx.value(names_out.state_output, dtype, (L * D, N, R)))
         if lstm:
-            outs.append(ctx.value(names_out.state_cell_output, dtype, (L * D, N, H)))  # type: ignore[arg-type]
+            assert names_out.state_cell_output is not None  # emit_rnn names an LSTM's cell state
+            outs.append(ctx.value(names_out.state_cell_output, dtype, (L * D, N, H)))
     return outs
 
 
 @register("_rnn_param_concat", rank=lambda a, r, n: [1], back=lambda a, o, n: [None] * n, arity=(1, None))
 def rnn_param_concat(ctx: Context, attrs: Attrs, ins: list[Value]) -> list[Value]:
     """Gluon joins its per-layer weights (each reshaped to 1-D) into the operator's flat vector."""
-    dim = attrs.int("dim", 0)
+    dim = attrs.integer("dim", 0)
     if all(v.const is not None for v in ins):
         dim = norm_axis(ctx, dim, ins[0].rank, "dim")
-        arrays = [v.const for v in ins]
+        arrays = [v.array() for v in ins]
         dtypes = {a.dtype for a in arrays}
         if len(dtypes) != 1:
             raise ctx.fail(f"parameters of different dtypes {sorted(map(str, dtypes))}; expected one dtype")

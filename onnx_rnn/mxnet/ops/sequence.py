@@ -12,7 +12,7 @@ from .common import show_shape
 
 
 def _lengths(ctx: Context, attrs: Attrs, ins: list[Value]) -> Value | None:
-    if not attrs.bool("use_sequence_length"):
+    if not attrs.flag("use_sequence_length"):
         return None
     if len(ins) < 2:
         raise ctx.fail("use_sequence_length=True needs the sequence_length input")
@@ -24,7 +24,7 @@ def _lengths(ctx: Context, attrs: Attrs, ins: list[Value]) -> Value | None:
 
 
 def _axis(ctx: Context, attrs: Attrs, allowed: tuple[int, ...]) -> int:
-    axis = attrs.int("axis", 0)
+    axis: int = attrs.integer("axis", 0)
     if axis not in allowed:
         raise attrs.fail("axis", " or ".join(map(str, allowed)) + " (the time axis)")
     return axis
@@ -56,7 +56,7 @@ def sequence_mask(ctx: Context, attrs: Attrs, ins: list[Value]) -> list[Value]:
         mask = ctx.emit("Less", [ctx.unsqueeze(steps, [0]), ctx.unsqueeze(lens, [1])])
     if rank > 2:
         mask = ctx.unsqueeze(mask, list(range(2, rank)))
-    value = ctx.scalar(attrs.float("value", 0.0), data.dtype)
+    value = ctx.scalar(attrs.number("value", 0.0), data.dtype)
     return [ctx.value(ctx.emit("Where", [mask, ctx.t(data), value]), data.dtype, data.shape)]
 
 
@@ -71,7 +71,8 @@ def sequence_last(ctx: Context, attrs: Attrs, ins: list[Value]) -> list[Value]:
     rank = ctx.require_rank(data)
     if rank < 2:
         raise ctx.fail(f"data has shape {show_shape(data)}; expected at least (time, batch)")
-    shape = data.shape[:axis] + data.shape[axis + 1 :]  # type: ignore[index]
+    dims = ctx.require_shape(data)
+    shape = dims[:axis] + dims[axis + 1 :]
     if lengths is None:
         out = ctx.emit("Gather", [ctx.t(data), ctx.i64(-1)], axis=axis)
         return [ctx.value(out, data.dtype, shape)]

@@ -5,14 +5,15 @@ one_hot, and the creation ops _zeros/_ones/_full/zeros_like/ones_like."""
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 from onnx import numpy_helper
 
 from ..context import Context, DimT, SymDim, Value, check_constant, const_value
 from ..symbol import Attrs
-from . import first_back, fixed, no_back, register, same_back, shifted, shifted_back
+from . import Ranks, first_back, fixed, no_back, register, same_back, shifted, shifted_back
 from .common import all_const, norm_axis, show_shape
 
 INT64_MAX = 2**63 - 1
@@ -30,14 +31,14 @@ def _reshape_spec(ctx: Context, attrs: Attrs) -> tuple[list[int], bool]:
     spec = list(attrs.ints("shape", ()))
     if not spec and attrs.has("target_shape"):  # MXNet 0.x: 0 = infer, keep_highest keeps the first dim
         spec = [-1 if d == 0 else d for d in attrs.ints("target_shape")]
-        if attrs.bool("keep_highest") and spec:
+        if attrs.flag("keep_highest") and spec:
             spec[0] = 0
     if not spec:
         raise attrs.fail("shape", "a non-empty target shape")
-    return spec, attrs.bool("reverse")
+    return spec, attrs.flag("reverse")
 
 
-def _reshape_rank(attrs: Attrs, ranks, n_out):
+def _reshape_rank(attrs: Attrs, ranks: Ranks, n_out: int) -> Ranks:
     try:
         spec = list(attrs.ints("shape", ())) or list(attrs.ints("target_shape", ()))
     except Exception:  # noqa: BLE001  (the translation reports bad attributes)
@@ -53,7 +54,27 @@ def _reshape_rank(attrs: Attrs, ranks, n_out):
     return [count]
 
 
-def plan_reshape(ctx: Context, spec: list[int], shape: Sequence[DimT], reverse: bool) -> list[tuple]:
+def _reshape_back(attrs: Attrs, out: Any, n_in: Any) -> list[int | None]:
+    """The input's rank where the shape only copies (0), merges (-3) and splits (-4) input dimensions: each
+    entry then consumes a known number of them (sizes and -1 leave it open)."""
+    try:
+        spec = list(attrs.ints("shape", ()))
+    except Exception:  # noqa: BLE001  (the translation reports bad attributes)
+        return [None]
+    consumed, i = 0, 0
+    while i < len(spec):
+        if spec[i] == 0:
+            consumed, i = consumed + 1, i + 1
+        elif spec[i] == -3:
+            consumed, i = consumed + 2, i + 1
+        elif spec[i] == -4:
+            consumed, i = consumed + 1, i + 3
+        else:
+            return [None]
+    return [consumed if spec and not attrs.flag("reverse") else None]
+
+
+def plan_reshape(ctx: Context, spec: list[int], shape: Sequence[DimT], reverse: bool) -> list[tuple[Any, ...]]:
     """MXNet's Reshape inference as a list of parts over the input's dimensions.
 
     Parts: ("copy", i), ("const", k), ("infer",), ("merge", i, j), ("split", i, d1, d2), ("rest", i) (-2).
@@ -65,7 +86,7 @@ def plan_reshape(ctx: Context, spec: list[int], shape: Sequence[DimT], reverse: 
         if -4 in spec:
             raise ctx.fail("reverse=True with the special value -4 is not supported")
         spec, idx = spec[::-1], idx[::-1]
-    parts: list[tuple] = []
+    parts: list[tuple[Any, ...]] = []
     src, i = 0, 0
     infer_seen = False
 
@@ -113,7 +134,7 @@ def plan_reshape(ctx: Context, spec: list[int], shape: Sequence[DimT], reverse: 
     return parts
 
 
-def _part_dims(ctx: Context, x: Value, part: tuple) -> list[DimT]:
+def _part_dims(ctx: Context, x: Value, part: tuple[Any, ...]) -> list[DimT]:
     kind = part[0]
     shape = x.shape
     assert shape is not None
@@ -133,24 +154,31 @@ def _part_dims(ctx: Context, x: Value, part: tuple) -> list[DimT]:
     return [d1, d2]
 
 
-@register("Reshape", "reshape", rank=_reshape_rank, back=no_back)
+@register("Reshape", "reshape", rank=_reshape_rank, back=_reshape_back)
 def reshape(ctx: Context, attrs: Attrs, ins: list[Value]) -> list[Value]:
     x = ins[0]
     ctx.require_no_bcast(x)
     spec, reverse = _reshape_spec(ctx, attrs)
-    ctx.require_rank(x)
-    parts = plan_reshape(ctx, spec, x.shape, reverse)  # type: ignore[arg-type]
+    if x.rank is None and all(d > 0 or d == -1 for d in spec) and list(spec).count(-1) <= 1:
+        # sizes and one -1 only: no input axis is referred to, so its rank need not be known
+        out = ctx.emit("Reshape", [ctx.t(x), ctx.i64(list(spec))])
+        return [ctx.value(out, x.dtype, [d if d > 0 else None for d in spec])]
+    x_shape = ctx.require_shape(x)
+    parts = plan_reshape(ctx, spec, x_shape, reverse)
     dims: list[DimT] = [d for p in parts for d in _part_dims(ctx, x, p)]
-    total = math.prod(d for d in x.shape if isinstance(d, int)) if x.static_shape() is not None else None  # type: ignore[union-attr]
+    static = x.static_shape()
+    total = None if static is None else math.prod(static)
     if total is not None and any(p[0] == "infer" for p in parts):
         known = [d for d in dims if d is not None]
-        if len(known) == len(dims) - 1 and all(isinstance(d, int) for d in known):
-            rest = math.prod(known)  # type: ignore[arg-type]
+        known_ints = [d for d in known if isinstance(d, int)]
+        if len(known) == len(dims) - 1 and len(known_ints) == len(known):
+            rest = math.prod(known_ints)
             if rest == 0 or total % rest:
                 raise ctx.fail(f"cannot reshape {show_shape(x)} into {tuple(spec)}")
             dims = [total // rest if d is None else d for d in dims]
-    if total is not None and all(isinstance(d, int) for d in dims) and math.prod(dims) != total:  # type: ignore[arg-type]
-        raise ctx.fail(f"cannot reshape {show_shape(x)} into {tuple(spec)}: {total} elements vs {math.prod(dims)}")  # type: ignore[arg-type]
+    int_dims = [d for d in dims if isinstance(d, int)]
+    if total is not None and len(int_dims) == len(dims) and math.prod(int_dims) != total:
+        raise ctx.fail(f"cannot reshape {show_shape(x)} into {tuple(spec)}: {total} elements vs {math.prod(int_dims)}")
     if x.const is not None and all(isinstance(d, int) for d in dims):
         return [const_value(x.const.reshape(dims))]
     pieces: list[int | str] = []
@@ -163,13 +191,13 @@ def reshape(ctx: Context, attrs: Attrs, ins: list[Value]) -> list[Value]:
         elif kind == "infer":
             pieces.append(-1)
         elif kind == "merge":
-            a, b = x.shape[p[1]], x.shape[p[2]]  # type: ignore[index]
+            a, b = x_shape[p[1]], x_shape[p[2]]
             if isinstance(a, int) and isinstance(b, int):
                 pieces.append(a * b)
             else:
                 pieces.append(ctx.emit("Mul", [ctx.dim(x, p[1]), ctx.dim(x, p[2])]))
         else:  # split
-            d0, d1, d2 = x.shape[p[1]], p[2], p[3]  # type: ignore[index]
+            d0, d1, d2 = x_shape[p[1]], p[2], p[3]
             for own, other in ((d1, d2), (d2, d1)):
                 if own != -1:
                     pieces.append(own)
@@ -189,7 +217,8 @@ def _permute(ctx: Context, x: Value, perm: list[int]) -> Value:
     bcast = frozenset(k for k, p in enumerate(perm) if p in x.bcast)
     if x.const is not None:
         return const_value(np.transpose(x.const, perm), bcast)
-    shape = tuple(x.shape[p] for p in perm)  # type: ignore[index]
+    x_shape = ctx.require_shape(x)
+    shape = tuple(x_shape[p] for p in perm)
     return ctx.value(ctx.emit("Transpose", [ctx.t(x)], perm=perm), x.dtype, shape, bcast)
 
 
@@ -197,19 +226,19 @@ def _permute(ctx: Context, x: Value, perm: list[int]) -> Value:
 def swap_axis(ctx: Context, attrs: Attrs, ins: list[Value]) -> list[Value]:
     x = ins[0]
     rank = ctx.require_rank(x)
-    a = norm_axis(ctx, attrs.int("dim1", 0), rank, "dim1")
-    b = norm_axis(ctx, attrs.int("dim2", 0), rank, "dim2")
+    a = norm_axis(ctx, attrs.integer("dim1", 0), rank, "dim1")
+    b = norm_axis(ctx, attrs.integer("dim2", 0), rank, "dim2")
     perm = list(range(rank))
     perm[a], perm[b] = perm[b], perm[a]
     return [x if a == b else _permute(ctx, x, perm)]
 
 
-def _transpose_rank(attrs: Attrs, ranks, n_out):
+def _transpose_rank(attrs: Attrs, ranks: Ranks, n_out: int) -> Ranks:
     axes = attrs.ints("axes", ())
     return [len(axes) if axes else ranks[0]]
 
 
-def _transpose_back(attrs: Attrs, out, n_in):
+def _transpose_back(attrs: Attrs, out: Ranks, n_in: int) -> Ranks:
     axes = attrs.ints("axes", ())
     return [len(axes) if axes else out[0]]
 
@@ -232,21 +261,22 @@ def transpose(ctx: Context, attrs: Attrs, ins: list[Value]) -> list[Value]:
 def expand_dims(ctx: Context, attrs: Attrs, ins: list[Value]) -> list[Value]:
     x = ins[0]
     rank = ctx.require_rank(x)
-    axis = norm_axis(ctx, attrs.int("axis"), rank, extra=1)
+    axis = norm_axis(ctx, attrs.integer("axis"), rank, extra=1)
     bcast = frozenset(a + (a >= axis) for a in x.bcast)
     if x.const is not None:
         return [const_value(np.expand_dims(x.const, axis), bcast)]
-    shape = x.shape[:axis] + (1,) + x.shape[axis:]  # type: ignore[operator]
+    dims = ctx.require_shape(x)
+    shape = dims[:axis] + (1,) + dims[axis:]
     return [ctx.value(ctx.unsqueeze(ctx.t(x), [axis]), x.dtype, shape, bcast)]
 
 
-def _squeeze_rank(attrs: Attrs, ranks, n_out):
+def _squeeze_rank(attrs: Attrs, ranks: Ranks, n_out: int) -> Ranks:
     axes = attrs.ints("axis", None)
     r = ranks[0]
     return [None if r is None or axes is None else max(r - len(set(axes)), 1)]
 
 
-def _squeeze_back(attrs: Attrs, out, n_in):
+def _squeeze_back(attrs: Attrs, out: Ranks, n_in: int) -> Ranks:
     axes = attrs.ints("axis", None)
     return [None if out[0] is None or axes is None else out[0] + len(set(axes))]
 
@@ -290,7 +320,8 @@ def flatten(ctx: Context, attrs: Attrs, ins: list[Value]) -> list[Value]:
     rest: DimT = None
     if x.shape is not None:
         tail = x.shape[1:]
-        rest = math.prod(tail) if all(isinstance(d, int) for d in tail) else None  # type: ignore[arg-type]
+        tail_ints = [d for d in tail if isinstance(d, int)]
+        rest = math.prod(tail_ints) if len(tail_ints) == len(tail) else None
     first = x.shape[0] if x.shape else None
     if x.rank == 2:
         return [x]
@@ -300,7 +331,7 @@ def flatten(ctx: Context, attrs: Attrs, ins: list[Value]) -> list[Value]:
 # ---------------------------------------------------------------- joining and splitting
 
 
-def _concat_rank(attrs: Attrs, ranks, n_out):
+def _concat_rank(attrs: Attrs, ranks: Ranks, n_out: int) -> Ranks:
     known = [r for r in ranks if r is not None]
     return [known[0] if known else None]
 
@@ -310,8 +341,7 @@ def concat_values(ctx: Context, values: list[Value], axis_attr: int) -> Value:
     if rank is None:
         if axis_attr < 0:
             raise ctx.fail("a negative concatenation axis needs the inputs' number of dimensions")
-        tensors = [ctx.t(v) for v in values]
-        return ctx.value(ctx.emit("Concat", tensors, axis=axis_attr), values[0].dtype, None)
+        return ctx.value(ctx.emit("Concat", [ctx.t(v) for v in values], axis=axis_attr), values[0].dtype, None)
     axis = norm_axis(ctx, axis_attr, rank, "dim")
     for v in values:
         if v.rank is not None and v.rank != rank:
@@ -333,16 +363,17 @@ def concat_values(ctx: Context, values: list[Value], axis_attr: int) -> Value:
     for a in range(rank):
         dims = [v.shape[a] if v.shape is not None and a not in v.bcast else None for v in values]
         if a == axis:
-            shape.append(sum(dims) if all(isinstance(d, int) for d in dims) else None)  # type: ignore[arg-type]
+            sizes = [d for d in dims if isinstance(d, int)]
+            shape.append(sum(sizes) if len(sizes) == len(dims) else None)
         else:
             dim: DimT = None
             for d in dims:
                 dim = d if dim is None else ctx.unify(dim, d)
             shape.append(dim)
     if all_const(values) and not any(v.bcast for v in values):
-        sources = [v.const for v in values]
+        sources = [v.array() for v in values]
         check_constant([int(d) for d in shape], dtype, "the concatenated constant", sources)  # type: ignore[arg-type]
-        return const_value(np.concatenate([v.const.astype(dtype) for v in values], axis=axis))
+        return const_value(np.concatenate([a.astype(dtype) for a in sources], axis=axis))
     return ctx.value(ctx.emit("Concat", tensors, axis=axis), dtype, shape, shared)
 
 
@@ -350,7 +381,7 @@ def concat_values(ctx: Context, values: list[Value], axis_attr: int) -> Value:
 def concat(ctx: Context, attrs: Attrs, ins: list[Value]) -> list[Value]:
     if len(ins) == 1:
         return [ins[0]]
-    return [concat_values(ctx, ins, attrs.int("dim", 1))]
+    return [concat_values(ctx, ins, attrs.integer("dim", 1))]
 
 
 @register(
@@ -364,26 +395,27 @@ def stack(ctx: Context, attrs: Attrs, ins: list[Value]) -> list[Value]:
     rank = next((v.rank for v in ins if v.rank is not None), None)
     if rank is None:
         raise ctx.fail("stack needs its inputs' number of dimensions; give the graph inputs' shapes")
-    axis = norm_axis(ctx, attrs.int("axis", 0), rank, extra=1)
+    axis = norm_axis(ctx, attrs.integer("axis", 0), rank, extra=1)
     expanded = []
     for v in ins:
         bcast = frozenset(a + (a >= axis) for a in v.bcast)
         if v.const is not None:
             expanded.append(const_value(np.expand_dims(v.const, axis), bcast))
         else:
-            shape = v.shape[:axis] + (1,) + v.shape[axis:]  # type: ignore[operator]
+            dims = ctx.require_shape(v)
+            shape = dims[:axis] + (1,) + dims[axis:]
             expanded.append(ctx.value(ctx.unsqueeze(ctx.t(v), [axis]), v.dtype, shape, bcast))
     return [concat_values(ctx, expanded, axis) if len(expanded) > 1 else expanded[0]]
 
 
-def _split_rank(attrs: Attrs, ranks, n_out):
+def _split_rank(attrs: Attrs, ranks: Ranks, n_out: int) -> Ranks:
     r = ranks[0]
-    return [None if r is None else r - int(attrs.bool("squeeze_axis"))] * n_out
+    return [None if r is None else r - int(attrs.flag("squeeze_axis"))] * n_out
 
 
-def _split_back(attrs: Attrs, out, n_in):
+def _split_back(attrs: Attrs, out: Ranks, n_in: int) -> Ranks:
     r = next((o for o in out if o is not None), None)
-    return [None if r is None else r + int(attrs.bool("squeeze_axis"))]
+    return [None if r is None else r + int(attrs.flag("squeeze_axis"))]
 
 
 def _finish_split(ctx: Context, x: Value, axis: int, parts: list[Value], squeeze_axis: bool) -> list[Value]:
@@ -401,27 +433,28 @@ def _finish_split(ctx: Context, x: Value, axis: int, parts: list[Value], squeeze
 
 
 @register(
-    "SliceChannel", "split", rank=_split_rank, back=_split_back, n_out=lambda a: a.int("num_outputs"), bcast_ok=True
+    "SliceChannel", "split", rank=_split_rank, back=_split_back, n_out=lambda a: a.integer("num_outputs"), bcast_ok=True
 )
 def slice_channel(ctx: Context, attrs: Attrs, ins: list[Value]) -> list[Value]:
     x = ins[0]
-    n = attrs.int("num_outputs")
+    n = attrs.integer("num_outputs")
     if n < 1:
         raise attrs.fail("num_outputs", "a positive integer")
     rank = ctx.require_rank(x)
-    axis = norm_axis(ctx, attrs.int("axis", 1), rank)
+    axis = norm_axis(ctx, attrs.integer("axis", 1), rank)
     if axis in x.bcast:
         ctx.require_no_bcast(x)
-    size = x.shape[axis]  # type: ignore[index]
+    size = ctx.require_shape(x)[axis]
     if isinstance(size, int) and size % n:
         raise ctx.fail(f"cannot split axis {axis} of size {size} into {n} equal parts")
-    squeeze_axis = attrs.bool("squeeze_axis")
+    squeeze_axis = attrs.flag("squeeze_axis")
     if squeeze_axis and isinstance(size, int) and size != n:
         raise ctx.fail(f"squeeze_axis=True needs axis {axis} of size {n}, got {size}")
     if isinstance(size, SymDim) and squeeze_axis:
         ctx.bind(size, n)
     part = size // n if isinstance(size, int) else (1 if squeeze_axis else None)
-    shape = x.shape[:axis] + (part,) + x.shape[axis + 1 :]  # type: ignore[operator]
+    dims = ctx.require_shape(x)
+    shape = dims[:axis] + (part,) + dims[axis + 1 :]
     if x.const is not None:
         parts = [const_value(p, x.bcast) for p in np.split(x.const, n, axis=axis)]
     elif n == 1:
@@ -433,7 +466,7 @@ def slice_channel(ctx: Context, attrs: Attrs, ins: list[Value]) -> list[Value]:
 
 
 def _split_v2_count(attrs: Attrs) -> int:
-    sections = attrs.int("sections", 0)
+    sections = attrs.integer("sections", 0)
     return sections if sections > 0 else len(attrs.ints("indices"))
 
 
@@ -442,19 +475,19 @@ def split_v2(ctx: Context, attrs: Attrs, ins: list[Value]) -> list[Value]:
     x = ins[0]
     ctx.require_no_bcast(x)
     rank = ctx.require_rank(x)
-    axis = norm_axis(ctx, attrs.int("axis", 0), rank)
-    sections = attrs.int("sections", 0)
+    axis = norm_axis(ctx, attrs.integer("axis", 0), rank)
+    sections = attrs.integer("sections", 0)
     if sections > 0:
         attrs_like = Attrs.__new__(Attrs)
         attrs_like.node, attrs_like.raw = (
             attrs.node,
-            {"num_outputs": str(sections), "axis": str(axis), "squeeze_axis": str(attrs.bool("squeeze_axis"))},
+            {"num_outputs": str(sections), "axis": str(axis), "squeeze_axis": str(attrs.flag("squeeze_axis"))},
         )
         return slice_channel(ctx, attrs_like, [x])
     indices = list(attrs.ints("indices"))
     bounds = indices + [INT64_MAX]
     parts = [_slice(ctx, x, [axis], [bounds[k]], [bounds[k + 1]], [1]) for k in range(len(indices))]
-    return _finish_split(ctx, x, axis, parts, attrs.bool("squeeze_axis"))
+    return _finish_split(ctx, x, axis, parts, attrs.flag("squeeze_axis"))
 
 
 # ---------------------------------------------------------------- slicing and gathering
@@ -480,9 +513,9 @@ def _slice(ctx: Context, x: Value, axes: list[int], begins: list[int], ends: lis
 def slice_axis(ctx: Context, attrs: Attrs, ins: list[Value]) -> list[Value]:
     x = ins[0]
     ctx.require_no_bcast(x)
-    axis = norm_axis(ctx, attrs.int("axis"), x.rank)
-    begin = attrs.int("begin")
-    end = attrs.int("end", None)
+    axis = norm_axis(ctx, attrs.integer("axis"), x.rank)
+    begin = attrs.integer("begin")
+    end = attrs.integer("end", None)
     return [_slice(ctx, x, [axis], [begin], [INT64_MAX if end is None else end], [1])]
 
 
@@ -520,7 +553,7 @@ def reverse(ctx: Context, attrs: Attrs, ins: list[Value]) -> list[Value]:
     return [_slice(ctx, x, axes, [INT64_MAX] * n, [INT64_MIN] * n, [-1] * n)]
 
 
-def _take_rank(attrs: Attrs, ranks, n_out):
+def _take_rank(attrs: Attrs, ranks: Ranks, n_out: int) -> Ranks:
     a, i = (ranks + [None, None])[:2]
     return [None if a is None or i is None else a + i - 1]
 
@@ -546,10 +579,10 @@ def take(ctx: Context, attrs: Attrs, ins: list[Value]) -> list[Value]:
     data, indices = ins
     ctx.require_no_bcast(data)
     ctx.require_no_bcast(indices)
-    mode = attrs.str("mode", "clip")
+    mode = attrs.text("mode", "clip")
     if mode not in ("clip", "wrap", "raise"):
         raise attrs.fail("mode", "clip, wrap or raise")
-    axis = norm_axis(ctx, attrs.int("axis", 0), data.rank)
+    axis = norm_axis(ctx, attrs.integer("axis", 0), data.rank)
     out = ctx.emit("Gather", [ctx.t(data), gather_indices(ctx, data, indices, axis, mode)], axis=axis)
     shape = None
     if data.shape is not None and indices.shape is not None:
@@ -561,9 +594,9 @@ def take(ctx: Context, attrs: Attrs, ins: list[Value]) -> list[Value]:
 def one_hot(ctx: Context, attrs: Attrs, ins: list[Value]) -> list[Value]:
     indices = ins[0]
     ctx.require_no_bcast(indices)
-    depth = attrs.int("depth")
+    depth = attrs.integer("depth")
     dtype = attrs.dtype("dtype", np.dtype(np.float32))
-    values = ctx.t(const_value(np.array([attrs.float("off_value", 0.0), attrs.float("on_value", 1.0)], dtype)))
+    values = ctx.t(const_value(np.array([attrs.number("off_value", 0.0), attrs.number("on_value", 1.0)], dtype)))
     idx = ctx.cast(ctx.t(indices), indices.dtype, np.dtype(np.int64))
     # MXNet gives all-off rows for negative indices; ONNX would count them from the end
     idx = ctx.emit("Where", [ctx.emit("Less", [idx, ctx.i64([0])]), ctx.i64([depth]), idx])
@@ -584,7 +617,8 @@ def broadcast_to(ctx: Context, attrs: Attrs, ins: list[Value]) -> list[Value]:
     if rank != len(target):
         raise ctx.fail(f"shape {target} has {len(target)} dimensions, the input {rank}; expected equal")
     out = ctx.emit("Expand", [ctx.t(x), ctx.i64([1 if d == 0 else d for d in target])])
-    shape = tuple(x.shape[i] if d == 0 else d for i, d in enumerate(target))  # type: ignore[index]
+    x_shape = ctx.require_shape(x)
+    shape = tuple(x_shape[i] if d == 0 else d for i, d in enumerate(target))
     return [ctx.value(out, x.dtype, shape)]
 
 
@@ -614,7 +648,7 @@ def broadcast_axis(ctx: Context, attrs: Attrs, ins: list[Value]) -> list[Value]:
     if len(axes) != len(sizes):
         raise ctx.fail(f"axis {axes} and size {sizes} must have equal lengths")
     target = [1] * rank
-    shape = list(x.shape)  # type: ignore[arg-type]
+    shape = list(ctx.require_shape(x))
     for a, s in zip(axes, sizes):
         target[a], shape[a] = s, s
     return [ctx.value(ctx.emit("Expand", [ctx.t(x), ctx.i64(target)]), x.dtype, shape)]
@@ -626,10 +660,10 @@ def tile(ctx: Context, attrs: Attrs, ins: list[Value]) -> list[Value]:
     ctx.require_no_bcast(x)
     rank = ctx.require_rank(x)
     reps = list(attrs.ints("reps"))
-    tensor, shape = ctx.t(x), list(x.shape)  # type: ignore[arg-type]
+    tensor, shape = ctx.t(x), list(ctx.require_shape(x))
     if len(reps) > rank:
         extra = len(reps) - rank
-        tensor, shape = ctx.unsqueeze(tensor, list(range(extra))), [1] * extra + shape
+        tensor, shape = ctx.unsqueeze(tensor, list(range(extra))), [*([1] * extra), *shape]
     reps = [1] * (len(shape) - len(reps)) + reps
     shape = [d * r if isinstance(d, int) else None for d, r in zip(shape, reps)]
     return [ctx.value(ctx.emit("Tile", [tensor, ctx.i64(reps)]), x.dtype, shape)]
@@ -638,7 +672,7 @@ def tile(ctx: Context, attrs: Attrs, ins: list[Value]) -> list[Value]:
 # ---------------------------------------------------------------- creation
 
 
-def _creation_rank(attrs: Attrs, ranks, n_out):
+def _creation_rank(attrs: Attrs, ranks: Ranks, n_out: int) -> Ranks:
     return [len(attrs.ints("shape", ()))]
 
 
@@ -663,12 +697,12 @@ def ones(ctx: Context, attrs: Attrs, ins: list[Value]) -> list[Value]:
 
 @register("_full", "full", rank=_creation_rank, back=no_back, arity=(0, 0))
 def full(ctx: Context, attrs: Attrs, ins: list[Value]) -> list[Value]:
-    return [_filled(ctx, attrs, attrs.float("value"))]
+    return [_filled(ctx, attrs, attrs.number("value"))]
 
 
 def _filled_like(ctx: Context, x: Value, fill: float) -> Value:
     if x.shape is not None and all(isinstance(d, int) or i in x.bcast for i, d in enumerate(x.shape)):
-        sizes = [1 if i in x.bcast else d for i, d in enumerate(x.shape)]
+        sizes = [1 if i in x.bcast or not isinstance(d, int) else d for i, d in enumerate(x.shape)]
         return ctx.filled(sizes, fill, x.dtype, x.bcast)
     value = numpy_helper.from_array(np.array([fill], dtype=x.dtype), "value")
     out = ctx.emit("ConstantOfShape", [ctx.shape_of(x)], value=value)
