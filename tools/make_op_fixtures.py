@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "tests" / "fixtures" / "mxnet_ops"
 sys.path.insert(0, str(Path(__file__).parent))
 
-from zoo.common import forward, random_params
+from zoo.common import forward, random_params  # noqa: E402  (tools/ is put on sys.path first)
 
 Case = tuple[Callable[[mx.sym.Symbol], mx.sym.Symbol], tuple[int, ...]]
 

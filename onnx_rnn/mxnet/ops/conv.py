@@ -29,7 +29,7 @@ def _spatial(ctx: Context, attrs: Attrs, x: Value, kernel: tuple[int, ...]) -> i
     rank = ctx.require_rank(x)
     if rank != n + 2:
         raise ctx.fail(f"a {n}-D kernel needs data of {n + 2} dimensions (N, C, spatial...), got {show_shape(x)}")
-    layout = attrs.str("layout", "None")
+    layout = attrs.text("layout", "None")
     if layout not in ("None", LAYOUTS[n]):
         raise attrs.fail("layout", f"{LAYOUTS[n]} (channels first); channels-last layouts are not supported")
     return n
@@ -65,14 +65,14 @@ def _kernel_back(attrs: Attrs, out: Ranks, n_in: int) -> Ranks:
 @register("Convolution", rank=_kernel_rank, back=_kernel_back, arity=(2, 3))
 def convolution(ctx: Context, attrs: Attrs, ins: list[Value]) -> list[Value]:
     """ONNX Conv with MXNet's symmetric pads; weights (num_filter, C / num_group, *kernel)."""
-    no_bias = attrs.bool("no_bias")
+    no_bias = attrs.flag("no_bias")
     if len(ins) != (2 if no_bias else 3):
         raise ctx.fail(f"expected {2 if no_bias else 3} inputs (data, weight{'' if no_bias else ', bias'})")
     x, w = ins[0], ins[1]
     kernel = attrs.ints("kernel")
     n = _spatial(ctx, attrs, x, kernel)
     stride, dilate, pad = (_per_axis(attrs, k, n, d) for k, d in (("stride", 1), ("dilate", 1), ("pad", 0)))
-    filters, groups = attrs.int("num_filter"), attrs.int("num_group", 1)
+    filters, groups = attrs.integer("num_filter"), attrs.integer("num_group", 1)
     if w.shape is not None and w.static_shape() is not None and tuple(w.shape[2:]) != tuple(kernel):
         raise ctx.fail(f"weight has shape {show_shape(w)}; expected spatial sizes {tuple(kernel)} (kernel)")
     if w.shape is not None and isinstance(w.shape[0], int) and w.shape[0] != filters:
@@ -98,12 +98,12 @@ def pooling(ctx: Context, attrs: Attrs, ins: list[Value]) -> list[Value]:
     """max / avg / sum pooling; global pooling over every spatial axis; ``valid`` or ``full`` convention."""
     x = ins[0]
     ctx.require_no_bcast(x)
-    pool_type = attrs.str("pool_type", "max")
+    pool_type = attrs.text("pool_type", "max")
     if pool_type not in ("max", "avg", "sum"):
         raise attrs.fail("pool_type", "max, avg or sum (lp pooling is not supported)")
     rank = ctx.require_rank(x)
     assert x.shape is not None
-    if attrs.bool("global_pool"):
+    if attrs.flag("global_pool"):
         if rank < 3:
             raise ctx.fail(f"global pooling needs data of 3 to 5 dimensions, got {show_shape(x)}")
         out = ctx.emit("GlobalMaxPool" if pool_type == "max" else "GlobalAveragePool", [ctx.t(x)])
@@ -120,7 +120,7 @@ def pooling(ctx: Context, attrs: Attrs, ins: list[Value]) -> list[Value]:
     kernel = attrs.ints("kernel")
     n = _spatial(ctx, attrs, x, kernel)
     stride, pad = _per_axis(attrs, "stride", n, 1), _per_axis(attrs, "pad", n, 0)
-    convention = attrs.str("pooling_convention", "valid")
+    convention = attrs.text("pooling_convention", "valid")
     if convention not in ("valid", "full"):
         raise attrs.fail("pooling_convention", "valid or full ('same' is not supported)")
     ceil = convention == "full"
@@ -133,7 +133,7 @@ def pooling(ctx: Context, attrs: Attrs, ins: list[Value]) -> list[Value]:
     if pool_type == "max":
         out = ctx.emit("MaxPool", [ctx.t(x)], **common)
     else:
-        include_pad = attrs.bool("count_include_pad", True) or pool_type == "sum"
+        include_pad = attrs.flag("count_include_pad", True) or pool_type == "sum"
         out = ctx.emit("AveragePool", [ctx.t(x)], count_include_pad=int(include_pad), **common)
         if pool_type == "sum":
             out = ctx.emit("Mul", [out, ctx.scalar(float(np.prod(kernel)), x.dtype)])
@@ -145,7 +145,7 @@ def pooling(ctx: Context, attrs: Attrs, ins: list[Value]) -> list[Value]:
 def deconvolution(ctx: Context, attrs: Attrs, ins: list[Value]) -> list[Value]:
     """ONNX ConvTranspose: weights (C, num_filter / num_group, *kernel) in both; MXNet's ``adj`` is
     ``output_padding``. MXNet's default is ``no_bias=True`` here (unlike Convolution)."""
-    no_bias = attrs.bool("no_bias", True)
+    no_bias = attrs.flag("no_bias", True)
     if len(ins) != (2 if no_bias else 3):
         raise ctx.fail(f"expected {2 if no_bias else 3} inputs (data, weight{'' if no_bias else ', bias'})")
     if attrs.ints("target_shape", ()):
@@ -155,7 +155,7 @@ def deconvolution(ctx: Context, attrs: Attrs, ins: list[Value]) -> list[Value]:
     n = _spatial(ctx, attrs, x, kernel)
     stride, dilate, pad = (_per_axis(attrs, k, n, d) for k, d in (("stride", 1), ("dilate", 1), ("pad", 0)))
     adj = _per_axis(attrs, "adj", n, 0)
-    filters, groups = attrs.int("num_filter"), attrs.int("num_group", 1)
+    filters, groups = attrs.integer("num_filter"), attrs.integer("num_group", 1)
     dtype = x.dtype
     inputs = [ctx.t(x), as_dtype(ctx, w, dtype)] + ([] if no_bias else [as_dtype(ctx, ins[2], dtype)])
     out = ctx.emit(

@@ -17,14 +17,14 @@ from .common import norm_axis, show_shape
 
 def _pick_rank(attrs: Attrs, ranks: Ranks, n_out: int) -> Ranks:
     r = ranks[0]
-    return [None if r is None else r - (0 if attrs.bool("keepdims") else 1)]
+    return [None if r is None else r - (0 if attrs.flag("keepdims") else 1)]
 
 
 def _pick_back(attrs: Attrs, out: Ranks, n_in: int) -> Ranks:
     o = out[0]
     if o is None:
         return [None] * n_in
-    return [o, o] if attrs.bool("keepdims") else [o + 1, o]
+    return [o, o] if attrs.flag("keepdims") else [o + 1, o]
 
 
 @register("pick", "choose_element_0index", rank=_pick_rank, back=_pick_back, arity=(2, 2))
@@ -35,9 +35,9 @@ def pick(ctx: Context, attrs: Attrs, ins: list[Value]) -> list[Value]:
     rank = ctx.require_rank(data, "the data")
     if not attrs.has("axis") and "axis" in attrs.raw:
         raise attrs.fail("axis", "an integer (axis=None, picking from the flattened data, is not supported)")
-    axis = norm_axis(ctx, attrs.int("axis", -1), rank)
-    keepdims = attrs.bool("keepdims")
-    mode = attrs.str("mode", "clip")
+    axis = norm_axis(ctx, attrs.integer("axis", -1), rank)
+    keepdims = attrs.flag("keepdims")
+    mode = attrs.text("mode", "clip")
     if mode not in ("clip", "wrap"):
         raise attrs.fail("mode", "clip or wrap")
     if index.rank is not None and index.rank not in (rank, rank - 1):
