@@ -189,6 +189,8 @@ def load_symbol(path: str | os.PathLike[str]) -> Symbol:
 
 
 _NONE = object()
+#: MXNet's attributes are at most int64; a literal beyond that ("0xfff...") is refused where it is read.
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
 
 
 class Attrs:
@@ -244,8 +246,8 @@ class Attrs:
         value = self._literal(key, "an integer")
         if isinstance(value, float) and value.is_integer():
             value = int(value)
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise self.fail(key, "an integer")
+        if isinstance(value, bool) or not isinstance(value, int) or not _INT64_MIN <= value <= _INT64_MAX:
+            raise self.fail(key, "an integer (in int64's range)")
         return value
 
     def number(self, key: str, default: Any = _NONE) -> Any:
@@ -256,6 +258,8 @@ class Attrs:
         value = self._literal(key, "a number")
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise self.fail(key, "a number")
+        if isinstance(value, int) and not _INT64_MIN <= value <= _INT64_MAX:
+            raise self.fail(key, "a number (an integer in int64's range)")
         return float(value)
 
     def ints(self, key: str, default: Any = _NONE, *, allow_none: bool = False) -> Any:
@@ -273,8 +277,8 @@ class Attrs:
         for v in value:
             if v is None and allow_none:
                 out.append(None)
-            elif isinstance(v, bool) or not isinstance(v, int):
-                raise self.fail(key, "a tuple of integers" + (" or None" if allow_none else ""))
+            elif isinstance(v, bool) or not isinstance(v, int) or not _INT64_MIN <= v <= _INT64_MAX:
+                raise self.fail(key, "a tuple of integers in int64's range" + (" or None" if allow_none else ""))
             else:
                 out.append(v)
         return tuple(out)
