@@ -232,7 +232,7 @@ def run_info(args: argparse.Namespace) -> int:
     import onnxruntime as ort  # noqa: PLC0415
 
     from . import __version__  # noqa: PLC0415
-    from .runtime import library_path, plugin_cuda_status, plugin_providers  # noqa: PLC0415
+    from .runtime import cpu_kernel_path, library_path, plugin_cuda_status, plugin_providers  # noqa: PLC0415
 
     print(f"onnx-rnn     {__version__}")
     print(f"python       {platform.python_version()}")
@@ -248,6 +248,7 @@ def run_info(args: argparse.Namespace) -> int:
     print(f"plugin       {path}")
     print(f"plugin serves {', '.join(plugin_providers())}")
     print(f"plugin CUDA  {plugin_cuda_status()}")
+    print(f"plugin CPU   {cpu_kernel_path()}")
     return 0
 
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the plugin with -fsanitize=address,undefined (ONNX_RNN_SANITIZE=ON) into build/plugin-sanitize and runs
-# tests/test_plugin_kernel.py against it. libasan must be the first DSO loaded, so it is LD_PRELOADed into the
+# tests/test_plugin_kernel.py and tests/test_contract.py against it. libasan must be the first DSO loaded, so it is LD_PRELOADed into the
 # Python process; leak detection is off (CPython itself leaks at exit). Extra arguments go to pytest.
 #   tools/run_sanitized_plugin_tests.sh [-k expr ...]      (PYTHON=... picks the interpreter)
 set -euo pipefail
@@ -34,7 +34,7 @@ stdcxx="$("$cxx" -print-file-name=libstdc++.so.6)"
 [[ -e "$stdcxx" ]] && preload="$preload:$stdcxx"
 
 # --run COMMAND...: run that command under the sanitizers instead (make fuzz runs the plugin's fuzz target so)
-command=("$python" -m pytest "$root/tests/test_plugin_kernel.py" -q -p no:cacheprovider "$@")
+command=("$python" -m pytest "$root/tests/test_plugin_kernel.py" "$root/tests/test_contract.py" -q -p no:cacheprovider "$@")
 if [[ "${1:-}" == "--run" ]]; then
     command=("${@:2}")
 fi
