@@ -8,7 +8,7 @@ DEMO_MODEL ?= char_lstm
 DEMO_DIR   := build/demo
 PYTEST_ARGS ?=
 
-.PHONY: setup demo test test-sanitize test-torch-matrix test-oldest-ort bench cuda-build clean lint lint-python lint-cpp format-cpp wheel test-wheel bench-docs
+.PHONY: setup demo test test-sanitize test-torch-matrix test-oldest-ort fuzz bench cuda-build clean lint lint-python lint-cpp format-cpp wheel test-wheel bench-docs
 
 setup: $(STAMP)
 
@@ -43,6 +43,13 @@ test: setup
 test-sanitize: setup
 	PYTHON=$(PY) bash tools/run_sanitized_plugin_tests.sh
 
+# The long fuzz run (tests/fuzz/run.py): FUZZ_SECONDS per target; the plugin's node against the ASan/UBSan build.
+# Findings are kept in tests/fuzz_regressions/ and replayed by `make test` (tests/fuzz/test_fuzz_short.py).
+FUZZ_SECONDS ?= 1800
+fuzz: setup
+	$(PY) tests/fuzz/run.py --seconds $(FUZZ_SECONDS) --target params --target symbol --target attrs
+	PYTHON=$(PY) bash tools/run_sanitized_plugin_tests.sh --run $(PY) tests/fuzz/run.py --seconds $(FUZZ_SECONDS) \
+		--target plugin
 # The PyTorch front end over the whole configuration matrix (the default suite samples it).
 test-torch-matrix: setup
 	ONNX_RNN_TORCH_MATRIX=full $(PY) -m pytest -q tests/test_torch_export.py $(PYTEST_ARGS)

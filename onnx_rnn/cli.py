@@ -6,10 +6,14 @@ Every failure the user can cause prints one line on stderr and exits non-zero; n
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
+import os
+import signal
 import sys
+import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import NoReturn
 
 from . import __version__
@@ -32,14 +36,62 @@ def main(argv: Sequence[str] | None = None) -> int:
     log.info("onnx-rnn %s %s: %s", __version__, args.command, options)
     started = time.perf_counter()
     try:
-        status = args.handler(args) or 0
+        with _signals_raise():
+            status = args.handler(args) or 0
         log.info("%s finished in %.2f s with status %d", args.command, time.perf_counter() - started, status)
         return status
     except OnnxRnnError as error:
-        print(f"onnx-rnn {args.command}: error: {error}", file=sys.stderr)
+        print(f"onnx-rnn {args.command}: error: {_one_line(str(error))}", file=sys.stderr)
         return EXIT_ERROR
+    except Terminated as stop:
+        return 128 + stop.signum
     except KeyboardInterrupt:
         return 130
+    except RecursionError as error:  # a file nested deeper than a limit caught; still one line
+        print(f"onnx-rnn {args.command}: error: input nested too deeply ({error})", file=sys.stderr)
+        return EXIT_ERROR
+    except MemoryError:
+        print(f"onnx-rnn {args.command}: error: out of memory (see docs/limits.md)", file=sys.stderr)
+        return EXIT_ERROR
+    except Exception as error:  # a bug of ours: still one line, the traceback on request
+        if os.environ.get("ONNX_RNN_TRACEBACK"):
+            raise
+        print(
+            f"onnx-rnn {args.command}: internal error (a bug; please report it): {type(error).__name__}: "
+            f"{_one_line(str(error))} (ONNX_RNN_TRACEBACK=1 shows the traceback)",
+            file=sys.stderr,
+        )
+        return EXIT_ERROR
+
+
+class Terminated(BaseException):
+    """SIGTERM or SIGHUP, raised like KeyboardInterrupt so that staging files are removed on the way out."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(f"signal {signum}")
+        self.signum = signum
+
+
+@contextlib.contextmanager
+def _signals_raise() -> Iterator[None]:
+    """While a command runs, SIGTERM and SIGHUP raise Terminated (as SIGINT raises KeyboardInterrupt)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum: int, frame: object) -> None:
+        raise Terminated(signum)
+
+    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGTERM, signal.SIGHUP)}
+    try:
+        yield
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
 
 
 class OneLineParser(argparse.ArgumentParser):

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import io
 import logging
 import platform
+import urllib.parse
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -119,7 +121,7 @@ def run_convert(args: argparse.Namespace) -> int:
     if args.input_dtype or args.outputs:
         raise OnnxRnnError("--input-dtype and --outputs apply to checkpoints (the symbol defines inputs and heads)")
     spec = RNNSpec.from_mxnet_attrs(_spec_attrs(args))
-    parameters = load_array(args.params, args.params_key)
+    parameters = load_array(args.params, args.params_key, flag="--params")
     model = export_spec(
         spec,
         parameters,
@@ -199,6 +201,9 @@ def add_run_arguments(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--out-dir", default=".", help="where to write each output as NAME.npy (default: .)")
     p.add_argument(
+        "--overwrite", action="store_true", help="replace existing NAME.npy files (default: refuse, write nothing)"
+    )
+    p.add_argument(
         "--provider",
         choices=sorted(PROVIDERS),
         action="append",
@@ -209,21 +214,33 @@ def add_run_arguments(p: argparse.ArgumentParser) -> None:
 def run_run(args: argparse.Namespace) -> int:
     from .session import run_model  # noqa: PLC0415
 
-    feeds = dict(_parse_input(item) for item in args.input)
-    for name, value in feeds.items():
+    feeds: dict[str, np.ndarray] = {}
+    for item in args.input:
+        name, value = _parse_input(item)
+        if name in feeds:
+            raise OnnxRnnError(f"--input gives {name!r} twice; expected each graph input once")
+        feeds[name] = value
         logging.getLogger("onnx_rnn").info("input %s: %s %s", name, value.dtype, tuple(value.shape))
-    outputs = run_model(args.model, feeds, providers=provider_names(args.provider))
     out_dir = Path(args.out_dir)
     if not out_dir.is_dir():
         raise OnnxRnnError(f"--out-dir {out_dir} is not a folder")
+    outputs = run_model(args.model, feeds, providers=provider_names(args.provider))
     from .check import implementations  # noqa: PLC0415
+    from .files import write_outputs  # noqa: PLC0415
 
     for line in implementations(args.model):
         print(f"ran: {line}")
+    files = {out_dir / output_file_name(name): _npy_bytes(value) for name, value in outputs.items()}
+    write_outputs(files, overwrite=args.overwrite)
     for name, value in outputs.items():
-        np.save(out_dir / f"{_file_stem(name)}.npy", value)
-        print(f"{name}: shape {tuple(value.shape)} {value.dtype} -> {out_dir / (_file_stem(name) + '.npy')}")
+        print(f"{name}: shape {tuple(value.shape)} {value.dtype} -> {out_dir / output_file_name(name)}")
     return 0
+
+
+def _npy_bytes(value: np.ndarray) -> bytes:
+    buffer = io.BytesIO()
+    np.save(buffer, value, allow_pickle=False)
+    return buffer.getvalue()
 
 
 def _parse_input(item: str) -> tuple[str, np.ndarray]:
@@ -232,11 +249,13 @@ def _parse_input(item: str) -> tuple[str, np.ndarray]:
     name, sep, path = item.partition("=")
     if not sep or not name or not path:
         raise OnnxRnnError(f"--input takes NAME=FILE.npy, got {item!r}")
-    return name, load_array(path)
+    return name, load_array(path, flag=f"--input {name}")
 
 
-def _file_stem(name: str) -> str:
-    return "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in name)
+def output_file_name(name: str) -> str:
+    """``NAME.npy`` for an output name, injective: characters other than letters, digits, ``-``, ``_`` and ``.``
+    are percent-encoded (``y/0`` -> ``y%2F0.npy``, ``y:0`` -> ``y%3A0.npy``), so two outputs never share a file."""
+    return urllib.parse.quote(name, safe="-_.") + ".npy"
 
 
 # ---------------------------------------------------------------- check

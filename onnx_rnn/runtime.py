@@ -204,8 +204,13 @@ def _load(model_or_path: onnx.ModelProto | bytes | str | os.PathLike[str]) -> tu
     if isinstance(model_or_path, onnx.ModelProto):
         return model_or_path.SerializeToString(), model_or_path
     if isinstance(model_or_path, bytes):
-        return model_or_path, onnx.load_from_string(model_or_path)
-    path = os.fspath(model_or_path)
+        try:
+            return model_or_path, onnx.load_from_string(model_or_path)
+        except Exception as error:  # protobuf's DecodeError and others for bytes that are no ModelProto
+            raise OnnxRnnError(f"the model bytes are not a serialized ONNX model: {_one_line(error)}") from None
+    from .files import input_file  # noqa: PLC0415
+
+    path = os.fspath(input_file(model_or_path, "ONNX model"))  # a regular file: never /dev/zero or a FIFO
     try:
         model = onnx.load(path, load_external_data=False)
     except (OSError, Exception) as error:  # onnx raises DecodeError and others for malformed files

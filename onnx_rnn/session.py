@@ -20,7 +20,9 @@ def run_model(
 ) -> dict[str, np.ndarray]:
     """Run ``model`` on ``feeds``; returns outputs by name."""
     session = InferenceSession(model, providers=providers)
-    prepared = check_feeds(session.get_inputs(), feeds)
+    inputs = session.get_inputs()
+    unshaped = _unshaped_inputs(model, [i.name for i in inputs if i.shape == []])
+    prepared = check_feeds(inputs, feeds, unshaped)
     try:
         values = session.run(None, prepared)
     except Exception as error:  # onnxruntime's own exception types
@@ -28,10 +30,25 @@ def run_model(
     return {out.name: value for out, value in zip(session.get_outputs(), values)}
 
 
-def check_feeds(inputs: Sequence[Any], feeds: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+def _unshaped_inputs(model: onnx.ModelProto | str | os.PathLike[str], candidates: list[str]) -> set[str]:
+    """Inputs declared without any shape (ONNX Runtime shows them, like scalars, as shape [])."""
+    if not candidates:
+        return set()
+    proto = model if isinstance(model, onnx.ModelProto) else onnx.load(os.fspath(model), load_external_data=False)
+    return {
+        i.name
+        for i in proto.graph.input
+        if i.name in candidates and i.type.HasField("tensor_type") and not i.type.tensor_type.HasField("shape")
+    }
+
+
+def check_feeds(
+    inputs: Sequence[Any], feeds: Mapping[str, np.ndarray], unshaped: frozenset[str] | set[str] = frozenset()
+) -> dict[str, np.ndarray]:
     """Every graph input given, nothing extra, dtypes equal, fixed dimensions equal, symbolic ones consistent.
 
-    ``inputs`` are onnxruntime's ``NodeArg``s (``name``, ``type``, ``shape``; onnxruntime ships no types).
+    ``inputs`` are onnxruntime's ``NodeArg``s (``name``, ``type``, ``shape``; onnxruntime ships no types);
+    ``unshaped`` names inputs declared without a shape, which take any shape.
     """
     expected = {i.name: i for i in inputs}
     unknown = sorted(set(feeds) - set(expected))
@@ -51,14 +68,19 @@ def check_feeds(inputs: Sequence[Any], feeds: Mapping[str, np.ndarray]) -> dict[
         want_dtype = None if want_type is None else np.dtype(want_type)
         if want_dtype is not None and value.dtype != want_dtype:
             raise OnnxRnnError(f"input {name!r} must be {want_dtype}, got {value.dtype}")
-        _check_shape(name, value.shape, info.shape, symbols)
+        _check_shape(name, value.shape, None if name in unshaped else info.shape, symbols)
         prepared[name] = value
     return prepared
 
 
 def _check_shape(
-    name: str, shape: tuple[int, ...], declared: list[int | str | None], symbols: dict[str, tuple[str, int, int]]
+    name: str,
+    shape: tuple[int, ...],
+    declared: list[int | str | None] | None,
+    symbols: dict[str, tuple[str, int, int]],
 ) -> None:
+    if declared is None:  # no declared shape: any shape is accepted (ONNX Runtime runs it)
+        return
     if len(shape) != len(declared):
         raise OnnxRnnError(f"input {name!r} must have shape {_show(declared)}, got {shape}")
     for axis, (got, want) in enumerate(zip(shape, declared)):

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from . import limits
 from .errors import OnnxRnnError
 
 MODES = ("lstm", "gru", "rnn_tanh", "rnn_relu")
@@ -145,7 +146,7 @@ def parse_mxnet_value(value: Any, key: str = "value") -> Any:
         return None
     try:
         return ast.literal_eval(text)
-    except (ValueError, SyntaxError):
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):  # e.g. "{[]}", "((((...))))"
         if key == "mode" or text.replace("_", "").isalnum():
             return text
         raise OnnxRnnError(f"cannot parse attribute {key}={value!r}") from None
@@ -153,27 +154,29 @@ def parse_mxnet_value(value: Any, key: str = "value") -> Any:
 
 def _require_int(name: str, value: Any, minimum: int) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise OnnxRnnError(f"{name} must be an integer >= {minimum}, got {value!r}")
+        raise OnnxRnnError(f"{name} must be an integer >= {minimum}, got {limits.show(value)}")
 
 
 def _validate(spec: RNNSpec) -> None:
     if spec.mode not in MODES:
-        raise OnnxRnnError(f"unknown mode {spec.mode!r}; expected one of {', '.join(MODES)}")
+        raise OnnxRnnError(f"unknown mode {limits.show(spec.mode)}; expected one of {', '.join(MODES)}")
     _require_int("state_size", spec.state_size, 1)
     _require_int("num_layers", spec.num_layers, 1)
+    limits.check(limits.LAYERS, spec.num_layers, "num_layers")
+    limits.check(limits.STATE_SIZE, spec.state_size, "state_size")
     for flag in ("bidirectional", "state_outputs", "lstm_state_clip_nan", "use_sequence_length"):
         value = getattr(spec, flag)
         if not isinstance(value, (bool, np.bool_)):
-            raise OnnxRnnError(f"{flag} must be True or False, got {value!r}")
+            raise OnnxRnnError(f"{flag} must be True or False, got {limits.show(value)}")
     if isinstance(spec.p, bool) or not isinstance(spec.p, (int, float)) or not 0.0 <= spec.p < 1.0:
-        raise OnnxRnnError(f"p (dropout) must be in [0, 1), got {spec.p!r}")
+        raise OnnxRnnError(f"p (dropout) must be in [0, 1), got {limits.show(spec.p)}")
     if spec.projection_size is not None:
         if spec.mode != "lstm":
-            raise OnnxRnnError(f"projection_size is only valid for mode lstm, got mode {spec.mode!r}")
+            raise OnnxRnnError(f"projection_size is only valid for mode lstm, got mode {limits.show(spec.mode)}")
         _require_int("projection_size", spec.projection_size, 1)
         if spec.projection_size >= spec.state_size:
             raise OnnxRnnError(
-                f"projection_size must be smaller than state_size ({spec.state_size}), got {spec.projection_size}"
+                f"projection_size must be smaller than state_size ({spec.state_size}), got {limits.show(spec.projection_size)}"
             )
     _validate_clip(spec)
 
@@ -183,11 +186,19 @@ def _validate_clip(spec: RNNSpec) -> None:
     if lo is None and hi is None:
         return
     if spec.mode != "lstm":
-        raise OnnxRnnError(f"lstm_state_clip_min/max are only valid for mode lstm, got mode {spec.mode!r}")
+        raise OnnxRnnError(f"lstm_state_clip_min/max are only valid for mode lstm, got mode {limits.show(spec.mode)}")
     if lo is None or hi is None:
         raise OnnxRnnError("lstm_state_clip_min and lstm_state_clip_max must be given together")
     for name, value in (("lstm_state_clip_min", lo), ("lstm_state_clip_max", hi)):
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or math.isnan(value):
-            raise OnnxRnnError(f"{name} must be a number, got {value!r}")
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, (int, float))
+            or (isinstance(value, float) and math.isnan(value))
+        ):
+            raise OnnxRnnError(f"{name} must be a number, got {limits.show(value)}")
+        if isinstance(value, int) and not -(2**1023) < value < 2**1023:
+            raise OnnxRnnError(f"{name} must be a number within float64's range, got {limits.show(value)}")
     if lo > hi:
-        raise OnnxRnnError(f"lstm_state_clip_min ({lo}) must not exceed lstm_state_clip_max ({hi})")
+        raise OnnxRnnError(
+            f"lstm_state_clip_min ({limits.show(lo)}) must not exceed lstm_state_clip_max ({limits.show(hi)})"
+        )

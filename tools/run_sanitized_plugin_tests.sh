@@ -33,10 +33,16 @@ preload="$asan"
 stdcxx="$("$cxx" -print-file-name=libstdc++.so.6)"
 [[ -e "$stdcxx" ]] && preload="$preload:$stdcxx"
 
+# --run COMMAND...: run that command under the sanitizers instead (make fuzz runs the plugin's fuzz target so)
+command=("$python" -m pytest "$root/tests/test_plugin_kernel.py" "$root/tests/test_contract.py" -q -p no:cacheprovider "$@")
+if [[ "${1:-}" == "--run" ]]; then
+    command=("${@:2}")
+fi
+
 echo "run_sanitized_plugin_tests: $lib (LD_PRELOAD=$preload)"
 cd "$root"
 env LD_PRELOAD="$preload" \
     ASAN_OPTIONS="detect_leaks=0:abort_on_error=1:allocator_may_return_null=1:${ASAN_OPTIONS:-}" \
     UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:${UBSAN_OPTIONS:-}" \
     ONNX_RNN_CUSTOM_OPS_LIBRARY="$lib" \
-    "$python" -m pytest "$root/tests/test_plugin_kernel.py" "$root/tests/test_contract.py" -q -p no:cacheprovider "$@"
+    "${command[@]}"

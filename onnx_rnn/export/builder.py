@@ -39,13 +39,22 @@ class GraphBuilder:
         self.domains: dict[str, int] = {}
         self.functions: list[onnx.FunctionProto] = []
         self._names: set[str] = set()
+        self._next_suffix: dict[str, int] = {}
         self._constants: dict[tuple[int, ...], str] = {}
 
     def unique(self, hint: str) -> str:
-        """A tensor/node name not used before in this graph, derived from ``hint``."""
-        name, k = hint, 1
-        while name in self._names:
-            name, k = f"{hint}_{k}", k + 1
+        """A tensor/node name not used before in this graph, derived from ``hint``.
+
+        The next suffix to try is remembered per hint: a hint used n times costs O(n) in all, not O(n**2)
+        (a symbol with 40k inputs to one add_n took minutes).
+        """
+        name, k = hint, self._next_suffix.get(hint, 1)
+        if name in self._names:
+            name = f"{hint}_{k}"
+            while name in self._names:
+                k += 1
+                name = f"{hint}_{k}"
+            self._next_suffix[hint] = k + 1
         self._names.add(name)
         return name
 

@@ -17,7 +17,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from onnx import numpy_helper
 
+from .. import limits
 from ..errors import OnnxRnnError
 from ..export.builder import GraphBuilder, np_to_onnx_dtype
 from .symbol import Node
@@ -70,6 +72,25 @@ def const_value(array: np.ndarray, bcast: Iterable[int] = ()) -> Value:
     bcast = frozenset(bcast)
     shape = tuple(None if i in bcast else int(d) for i, d in enumerate(array.shape))
     return Value(array.dtype, shape, const=array, bcast=bcast)
+
+
+def check_constant(shape: Sequence[int], dtype: np.dtype, what: str, sources: Sequence[np.ndarray | None] = ()) -> None:
+    """Refuse, before allocating it, a constant above the limit on what the converter materializes.
+
+    A constant no larger than the distinct arrays it is computed from (weights joined, cast, reshaped) is
+    allowed at any size: those arrays came from the .params file, whose size is bounded by the file limit.
+    """
+    distinct = {id(a): a.nbytes for a in sources if a is not None}
+    size = 1
+    for d in shape:
+        size *= max(int(d), 0)
+    if distinct and size * np.dtype(dtype).itemsize <= sum(distinct.values()):
+        return
+    limits.check(
+        limits.CONSTANT_BYTES,
+        size * np.dtype(dtype).itemsize,
+        f"{what} of shape {tuple(int(d) for d in shape)} and dtype {np.dtype(dtype)}: its size in bytes",
+    )
 
 
 def is_float(dtype: np.dtype) -> bool:
@@ -134,6 +155,21 @@ class Context:
         if cache_key not in self._derived:
             self._derived[cache_key] = self.b.initializer(np.ascontiguousarray(make(v.const)), self.hint(key))
         return self._derived[cache_key]
+
+    def filled(self, sizes: Sequence[int], fill: float, dtype: np.dtype, bcast: Iterable[int] = ()) -> Value:
+        """A constant of one value: a NumPy array when small, else a ConstantOfShape node (built at run time)
+        so that a few bytes of symbol never become gigabytes of initializer."""
+        dtype = np.dtype(dtype)
+        bcast = frozenset(bcast)
+        size = 1
+        for d in sizes:
+            size *= int(d)
+        if size * dtype.itemsize <= limits.value(limits.INLINE_FILL_BYTES):
+            return const_value(np.full(list(sizes), fill, dtype=dtype), bcast)
+        value = numpy_helper.from_array(np.array([fill], dtype=dtype), "value")
+        out = self.emit("ConstantOfShape", [self.i64(list(sizes))], value=value)
+        shape = tuple(None if i in bcast else int(d) for i, d in enumerate(sizes))
+        return Value(dtype, shape, tensor=out, bcast=bcast)
 
     def emit(self, op_type: str, inputs: Sequence[str | None], n_outputs: int = 1, **attrs: Any) -> str:
         return self.b.node(op_type, list(inputs), n_outputs, **attrs)[0]

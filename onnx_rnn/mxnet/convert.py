@@ -19,10 +19,11 @@ import numpy as np
 import onnx
 from onnx import helper
 
+from .. import limits
 from ..errors import OnnxRnnError
 from ..export.builder import DEFAULT_OPSET, MIN_OPSET, GraphBuilder, np_to_onnx_dtype
 from ..export.model import layer_backend
-from .context import Context, DimT, SymDim, Value, const_value
+from .context import Context, DimT, SymDim, Value, check_constant, const_value
 from .gate_weights import join_gate_weights
 from .heads import LABEL_OPS, LOSS_OPS, inference_inputs, select_heads
 from .ndarray_file import load_params, split_arg_aux
@@ -158,6 +159,9 @@ class Converter:
         latest = onnx.defs.onnx_opset_version()
         if isinstance(opset, bool) or not isinstance(opset, int) or not MIN_OPSET <= opset <= latest:
             raise OnnxRnnError(f"opset must be an integer in [{MIN_OPSET}, {latest}], got {opset!r}")
+        both = sorted(set(checkpoint.arg_params) & set(checkpoint.aux_params))
+        if both:  # which one the symbol's variable means would be a silent guess
+            raise OnnxRnnError(f"parameter(s) {both[:5]} are both arg and aux parameters; expected each once")
         self.cp = checkpoint
         self.symbol = checkpoint.symbol
         self.arg_params = dict(checkpoint.arg_params)
@@ -210,7 +214,15 @@ class Converter:
         self._declare_inputs()
         try:
             self.ctx.b.check(_graph_name(self.cp.name))
-        except (onnx.checker.ValidationError, onnx.shape_inference.InferenceError) as exc:
+        except onnx.shape_inference.InferenceError as exc:
+            # shapes that disagree where the converter could not see it (symbolic dimensions): most often
+            # the checkpoint's own (a weight that does not fit its input), so not called an internal error
+            raise OnnxRnnError(
+                f"{self.symbol.source}: the converted graph's shapes or types disagree ({' '.join(str(exc).split())}); "
+                "expected a symbol whose weights fit their inputs (check the symbol, the .params shapes and "
+                "--input-shape; if they are right, this is a bug of onnx-rnn)"
+            ) from None
+        except onnx.checker.ValidationError as exc:
             # a bug of ours, not the user's: say so plainly
             raise OnnxRnnError(f"internal error: the converted model is not valid ONNX: {exc}") from None
         doc = f"Converted by onnx-rnn from the MXNet checkpoint {self.cp.name!r}"
@@ -263,9 +275,10 @@ class Converter:
                 layers = attrs.integer("num_layers", 1)
                 directions = ["l", "r"][: 2 if attrs.flag("bidirectional") else 1]
             except OnnxRnnError:
-                continue  # the RNN's translation reports its attributes
-            if gates is None or not 0 < layers <= 1000:
+                raise  # before "the .params file lacks ...parameters": the attribute is what is wrong
+            if gates is None or not isinstance(layers, int) or layers < 1:
                 continue
+            limits.check(limits.LAYERS, layers, f"{node.describe()}: num_layers")
             names = [
                 f"{prefix}{d}{layer}_{conn}{gate}_{kind}"
                 for kind in ("weight", "bias")
@@ -449,6 +462,8 @@ class Converter:
         attrs = Attrs(node)
         try:
             count = int(opdef.n_out(attrs))
+        except OnnxRnnError:
+            raise  # names the attribute that decides the number of outputs
         except (TypeError, ValueError):
             count = 1  # the translation names the bad attribute
         if not 1 <= count <= MAX_OUTPUTS:
@@ -475,6 +490,12 @@ class Converter:
             raise
         except (ValueError, LookupError, TypeError, ArithmeticError) as exc:  # malformed attributes or shapes
             raise ctx.fail(f"cannot translate: {type(exc).__name__}: {exc}") from None
+        except (MemoryError, RecursionError) as exc:
+            raise ctx.fail(f"cannot translate: {type(exc).__name__} (see docs/limits.md)") from None
+        for out in outs:  # a backstop for folds that do not check their size before computing it
+            if out.const is not None:
+                sources = [v.const for v in inputs]
+                check_constant(out.const.shape, out.const.dtype, f"{node.describe()}: its constant output", sources)
         n = self._count(node, opdef)
         if len(outs) != n:
             raise ctx.fail(f"internal error: translated into {len(outs)} outputs, expected {n}")
@@ -527,8 +548,13 @@ class Converter:
                     f"output {name!r} has a dimension MXNet leaves at 0 (to be inferred), which "
                     "nothing in the graph determines; expected a fully defined output"
                 )
+            if value.shape is None:  # ONNX's checker requires every graph output to have a rank
+                raise OnnxRnnError(
+                    f"output {name!r} ({self.symbol.nodes[nid].describe()}) has a number of dimensions that "
+                    "nothing in the graph determines; give the graph inputs' shapes (--input-shape name=d0,d1,...)"
+                )
             ctx.b.node("Identity", [ctx.t(value)], outputs=[name])
-            ctx.b.add_output(name, value.dtype, None if value.shape is None else self._dims(value.shape))
+            ctx.b.add_output(name, value.dtype, self._dims(value.shape))
 
     def _declare_inputs(self) -> None:
         """Every input the heads depend on, in the symbol's order; labels of *Output ops are left out

@@ -30,7 +30,6 @@ import os
 import struct
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
@@ -236,6 +235,8 @@ def _array(r: _Reader, index: int) -> tuple[np.ndarray | None, str | None]:
 
 def parse_ndarray_list(data: bytes, source: str = "<bytes>") -> NDArrayList:
     """Parse the bytes of an NDArray-list file. Sparse arrays raise OnnxRnnError naming them."""
+    if not isinstance(data, (bytes, bytearray, memoryview)):
+        raise OnnxRnnError(f"{source}: expected the bytes of an NDArray file, got a {type(data).__name__}")
     r = _Reader(data, source)
     header = r.u64("list magic")
     if header != LIST_MAGIC:
@@ -275,12 +276,9 @@ def parse_ndarray_list(data: bytes, source: str = "<bytes>") -> NDArrayList:
 
 def load_ndarray_list(path: str | os.PathLike[str]) -> NDArrayList:
     """Read an NDArray-list file (``mx.nd.save``/``.params``) from disk."""
-    path = Path(path)
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise OnnxRnnError(f"cannot read parameter file {str(path)!r}: {exc.strerror or exc}") from None
-    return parse_ndarray_list(data, str(path))
+    from ..files import read_input  # noqa: PLC0415 (a regular file within the size limit: never /dev/zero)
+
+    return parse_ndarray_list(read_input(path, "parameter file"), str(path))
 
 
 def load_params(path: str | os.PathLike[str]) -> dict[str, np.ndarray | None]:
@@ -294,14 +292,18 @@ def split_arg_aux(
     """``arg:``/``aux:`` prefixes -> two dicts; unprefixed names (``save_parameters``) count as args."""
     args: dict[str, np.ndarray | None] = {}
     aux: dict[str, np.ndarray | None] = {}
+    stored_as: dict[str, str] = {}  # bare name -> the key it came from
     for key, value in params.items():
         kind, sep, name = key.partition(":")
-        if sep and kind == "aux":
-            aux[name] = value
-        elif sep and kind == "arg":
-            args[name] = value
-        else:
-            args[key] = value
+        if not (sep and kind in ("arg", "aux")):
+            name = key
+        if name in stored_as:  # "arg:fc_bias" and "fc_bias" (or "aux:fc_bias"): which one is meant?
+            raise OnnxRnnError(
+                f"the parameter file holds both {stored_as[name]!r} and {key!r}, which name one parameter "
+                f"{name!r}; expected each parameter once"
+            )
+        stored_as[name] = key
+        (aux if sep and kind == "aux" else args)[name] = value
     return args, aux
 
 
@@ -368,15 +370,8 @@ def save_params(path: str | os.PathLike[str], params: Mapping[str, np.ndarray | 
 
 
 def write_atomic(path: str | os.PathLike[str], data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file in the same folder, so no partial file is left."""
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        with open(tmp, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except OSError as exc:
-        raise OnnxRnnError(f"cannot write {str(path)!r}: {exc.strerror or exc}") from None
-    finally:
-        if tmp.exists():
-            tmp.unlink()
+    """Write ``data`` to ``path`` through a temporary file in the same folder, so no partial file is left
+    (and only a regular file or a new name is replaced; see :func:`onnx_rnn.files.write_bytes_atomic`)."""
+    from ..files import write_bytes_atomic  # noqa: PLC0415
+
+    write_bytes_atomic(path, data, "parameter file")

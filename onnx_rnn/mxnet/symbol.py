@@ -13,11 +13,11 @@ import json
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from .. import limits
 from ..errors import OnnxRnnError
 from .ndarray_file import DTYPE_FLAGS
 
@@ -98,9 +98,15 @@ def _entry(raw: Any, where: str, source: str, limit: int) -> tuple[int, int]:
 
 
 def parse_symbol(text: str | bytes, source: str = "<symbol>") -> Symbol:
+    from ..files import json_depth  # noqa: PLC0415
+
+    if not isinstance(text, (str, bytes, bytearray, memoryview)):
+        raise _not_a_symbol(source, f"got a {type(text).__name__}, not JSON text (str or bytes)")
+    raw = text.encode("utf-8", "surrogatepass") if isinstance(text, str) else bytes(text)
+    limits.check(limits.JSON_DEPTH, json_depth(raw), f"{source}: its JSON nesting depth")
     try:
-        doc = json.loads(text)
-    except (ValueError, UnicodeDecodeError) as exc:
+        doc = json.loads(raw)
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         raise _not_a_symbol(source, f"invalid JSON ({exc})") from None
     return _parse_graph(doc, source)
 
@@ -116,6 +122,7 @@ def _parse_graph(doc: Any, source: str) -> Symbol:
         raise _not_a_symbol(source, "'nodes' is not a non-empty list")
     if not isinstance(raw_heads, list) or not raw_heads:
         raise _not_a_symbol(source, "'heads' is not a non-empty list")
+    limits.check(limits.GRAPH_NODES, len(raw_nodes), f"{source}: its number of nodes")
     nodes: list[Node] = []
     names: set[str] = set()
     for i, raw in enumerate(raw_nodes):
@@ -138,6 +145,8 @@ def _parse_graph(doc: Any, source: str) -> Symbol:
         )
         op = raw["op"]
         if op == "null":
+            if not raw["name"]:
+                raise _not_a_symbol(source, f"variable node {i} has an empty name (graph inputs need names)")
             if inputs:
                 raise _not_a_symbol(source, f"variable node {i} ({raw['name']!r}) has inputs")
             if raw["name"] in names:
@@ -162,25 +171,26 @@ def _parse_graph(doc: Any, source: str) -> Symbol:
             raise _not_a_symbol(source, f"arg_nodes {bad} are not variables")
     else:
         arg_nodes = [n.index for n in nodes if n.is_variable]
-    missing = [n.index for n in nodes if n.is_variable and n.index not in set(arg_nodes)]
+    listed = set(arg_nodes)  # once, not per node: a symbol may have tens of thousands of variables
+    missing = [n.index for n in nodes if n.is_variable and n.index not in listed]
     arg_nodes = list(arg_nodes) + missing  # variables not listed are still graph inputs
     graph_attrs = doc.get("attrs", {}) if isinstance(doc.get("attrs", {}), dict) else {}
     return Symbol(nodes, arg_nodes, heads, graph_attrs, source)
 
 
 def load_symbol(path: str | os.PathLike[str]) -> Symbol:
-    path = Path(path)
-    try:
-        text = path.read_bytes()
-    except OSError as exc:
-        raise OnnxRnnError(f"cannot read symbol file {str(path)!r}: {exc.strerror or exc}") from None
-    return parse_symbol(text, str(path))
+    from ..files import read_input  # noqa: PLC0415 (a regular file within the size limit)
+
+    data = read_input(path, "symbol file")
+    return parse_symbol(data, str(path))
 
 
 # ---------------------------------------------------------------- attribute access
 
 
 _NONE = object()
+#: MXNet's attributes are at most int64; a literal beyond that ("0xfff...") is refused where it is read.
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
 
 
 class Attrs:
@@ -208,7 +218,7 @@ class Attrs:
             return float(text.replace("-nan", "nan"))
         try:
             return ast.literal_eval(text)
-        except (ValueError, SyntaxError, MemoryError, RecursionError):
+        except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):  # TypeError: "{[]}"
             raise self.fail(key, expected) from None
 
     def text(self, key: str, default: Any = _NONE) -> Any:
@@ -236,8 +246,8 @@ class Attrs:
         value = self._literal(key, "an integer")
         if isinstance(value, float) and value.is_integer():
             value = int(value)
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise self.fail(key, "an integer")
+        if isinstance(value, bool) or not isinstance(value, int) or not _INT64_MIN <= value <= _INT64_MAX:
+            raise self.fail(key, "an integer (in int64's range)")
         return value
 
     def number(self, key: str, default: Any = _NONE) -> Any:
@@ -248,6 +258,8 @@ class Attrs:
         value = self._literal(key, "a number")
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise self.fail(key, "a number")
+        if isinstance(value, int) and not _INT64_MIN <= value <= _INT64_MAX:
+            raise self.fail(key, "a number (an integer in int64's range)")
         return float(value)
 
     def ints(self, key: str, default: Any = _NONE, *, allow_none: bool = False) -> Any:
@@ -265,8 +277,8 @@ class Attrs:
         for v in value:
             if v is None and allow_none:
                 out.append(None)
-            elif isinstance(v, bool) or not isinstance(v, int):
-                raise self.fail(key, "a tuple of integers" + (" or None" if allow_none else ""))
+            elif isinstance(v, bool) or not isinstance(v, int) or not _INT64_MIN <= v <= _INT64_MAX:
+                raise self.fail(key, "a tuple of integers in int64's range" + (" or None" if allow_none else ""))
             else:
                 out.append(v)
         return tuple(out)
@@ -285,7 +297,13 @@ _DTYPE_NAMES = [n for n in DTYPE_FLAGS.values() if n != "bfloat16"]
 
 def parse_dtype(text: str, fail: Callable[[], OnnxRnnError]) -> np.dtype:
     text = text.strip()
-    name = DTYPE_FLAGS.get(int(text)) if text.lstrip("-").isdigit() else text
+    if text.lstrip("-").isdigit():
+        try:
+            name = DTYPE_FLAGS.get(int(text))
+        except ValueError:  # "--1", "²": digits to str.isdigit, not to int()
+            raise fail() from None
+    else:
+        name = text
     if name == "bfloat16" or name not in _DTYPE_NAMES:
         raise fail()
     return np.dtype(name)

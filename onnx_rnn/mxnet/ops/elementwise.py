@@ -9,7 +9,7 @@ from collections.abc import Callable
 import numpy as np
 
 from ...export.builder import np_to_onnx_dtype
-from ..context import Context, DimT, Value, const_value, is_float
+from ..context import Context, DimT, Value, check_constant, const_value, is_float
 from ..symbol import Attrs
 from . import Ranks, broadcast, first_back, no_back, register, same_back
 from .common import all_const, as_dtype, broadcast_shapes, common_dtype, norm_axis
@@ -258,6 +258,8 @@ def cast(ctx: Context, attrs: Attrs, ins: list[Value]) -> list[Value]:
 @register("amp_multicast", n_out=lambda a: a.integer("num_outputs"), bcast_ok=True, arity=(1, None))
 def amp_multicast(ctx: Context, attrs: Attrs, ins: list[Value]) -> list[Value]:
     """Casts all inputs to the widest float dtype among them (``cast_narrow`` picks the narrowest)."""
+    if attrs.integer("num_outputs") != len(ins):
+        raise attrs.fail("num_outputs", f"the number of inputs, {len(ins)} (one output per input)")
     floats = [v.dtype for v in ins if is_float(v.dtype)] or [np.dtype(np.float32)]
     pick = min if attrs.flag("cast_narrow") else max
     target = pick(floats, key=lambda d: d.itemsize)
@@ -392,6 +394,7 @@ def binary(ctx: Context, key: str, a: Value, b: Value) -> Value:
     dtype = common_dtype(ctx, [a, b])
     shape, bcast = broadcast_shapes(ctx, [a, b])
     if all_const([a, b]):
+        check_constant(np.broadcast_shapes(a.const.shape, b.const.shape), dtype, "the folded constant")
         with np.errstate(all="ignore"):
             result = np.asarray(fold(a.array().astype(dtype), b.array().astype(dtype))).astype(dtype)
         return const_value(result, bcast)

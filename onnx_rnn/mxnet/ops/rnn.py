@@ -7,7 +7,7 @@ import numpy as np
 from ...errors import OnnxRnnError
 from ...export.rnn import emit_rnn
 from ...spec import RNNSpec
-from ..context import Context, Value, const_value
+from ..context import Context, Value, check_constant, const_value
 from ..symbol import Attrs
 from . import Ranks, register
 from .common import norm_axis, show_shape
@@ -154,6 +154,9 @@ def rnn_param_concat(ctx: Context, attrs: Attrs, ins: list[Value]) -> list[Value
         dtypes = {a.dtype for a in arrays}
         if len(dtypes) != 1:
             raise ctx.fail(f"parameters of different dtypes {sorted(map(str, dtypes))}; expected one dtype")
+        shape = list(arrays[0].shape)
+        shape[dim] = sum(a.shape[dim] if a.ndim == len(shape) else 0 for a in arrays)
+        check_constant(shape, arrays[0].dtype, "the joined parameter vector", arrays)
         try:
             return [const_value(np.concatenate(arrays, axis=dim))]
         except ValueError as exc:

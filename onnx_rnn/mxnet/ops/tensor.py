@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 from onnx import numpy_helper
 
-from ..context import Context, DimT, SymDim, Value, const_value
+from ..context import Context, DimT, SymDim, Value, check_constant, const_value
 from ..symbol import Attrs
 from . import Ranks, first_back, fixed, no_back, register, same_back, shifted, shifted_back
 from .common import all_const, norm_axis, show_shape
@@ -371,7 +371,9 @@ def concat_values(ctx: Context, values: list[Value], axis_attr: int) -> Value:
                 dim = d if dim is None else ctx.unify(dim, d)
             shape.append(dim)
     if all_const(values) and not any(v.bcast for v in values):
-        return const_value(np.concatenate([v.array().astype(dtype) for v in values], axis=axis))
+        sources = [v.array() for v in values]
+        check_constant([int(d) for d in shape], dtype, "the concatenated constant", sources)  # type: ignore[arg-type]
+        return const_value(np.concatenate([a.astype(dtype) for a in sources], axis=axis))
     return ctx.value(ctx.emit("Concat", tensors, axis=axis), dtype, shape, shared)
 
 
@@ -680,8 +682,7 @@ def _filled(ctx: Context, attrs: Attrs, fill: float) -> Value:
         raise attrs.fail("shape", "non-negative sizes (0: take this size from where the value is used)")
     dtype = attrs.dtype("dtype", np.dtype(np.float32))
     unknown = [i for i, d in enumerate(shape) if d == 0]  # MXNet: inferred from the consumer
-    array = np.full([1 if d == 0 else d for d in shape], fill, dtype=dtype)
-    return const_value(array, unknown)
+    return ctx.filled([1 if d == 0 else d for d in shape], fill, dtype, unknown)
 
 
 @register("_zeros", "_zeros_without_dtype", "zeros", rank=_creation_rank, back=no_back, arity=(0, 0))
@@ -702,7 +703,7 @@ def full(ctx: Context, attrs: Attrs, ins: list[Value]) -> list[Value]:
 def _filled_like(ctx: Context, x: Value, fill: float) -> Value:
     if x.shape is not None and all(isinstance(d, int) or i in x.bcast for i, d in enumerate(x.shape)):
         sizes = [1 if i in x.bcast or not isinstance(d, int) else d for i, d in enumerate(x.shape)]
-        return const_value(np.full(sizes, fill, dtype=x.dtype), x.bcast)
+        return ctx.filled(sizes, fill, x.dtype, x.bcast)
     value = numpy_helper.from_array(np.array([fill], dtype=x.dtype), "value")
     out = ctx.emit("ConstantOfShape", [ctx.shape_of(x)], value=value)
     return ctx.value(out, x.dtype, x.shape)
