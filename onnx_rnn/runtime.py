@@ -206,7 +206,7 @@ def _load(model_or_path: onnx.ModelProto | bytes | str | os.PathLike[str]) -> tu
     if isinstance(model_or_path, bytes):
         try:
             return model_or_path, onnx.load_from_string(model_or_path)
-        except Exception as error:  # protobuf's DecodeError and others for bytes that are no ModelProto
+        except Exception as error:  # noqa: BLE001  (protobuf's DecodeError and others: bytes that are no ModelProto)
             raise OnnxRnnError(f"the model bytes are not a serialized ONNX model: {_one_line(error)}") from None
     from .files import input_file  # noqa: PLC0415
 

@@ -270,12 +270,10 @@ class Converter:
             ):
                 continue
             prefix, attrs = var.name[: -len("parameters")], Attrs(node)
-            try:
-                gates = FUSED_GATES.get(attrs.text("mode", ""))
-                layers = attrs.integer("num_layers", 1)
-                directions = ["l", "r"][: 2 if attrs.flag("bidirectional") else 1]
-            except OnnxRnnError:
-                raise  # before "the .params file lacks ...parameters": the attribute is what is wrong
+            # read before "the .params file lacks ...parameters" is said: a bad attribute is what is wrong
+            gates = FUSED_GATES.get(attrs.text("mode", ""))
+            layers = attrs.integer("num_layers", 1)
+            directions = ["l", "r"][: 2 if attrs.flag("bidirectional") else 1]
             if gates is None or not isinstance(layers, int) or layers < 1:
                 continue
             limits.check(limits.LAYERS, layers, f"{node.describe()}: num_layers")

@@ -394,7 +394,7 @@ def binary(ctx: Context, key: str, a: Value, b: Value) -> Value:
     dtype = common_dtype(ctx, [a, b])
     shape, bcast = broadcast_shapes(ctx, [a, b])
     if all_const([a, b]):
-        check_constant(np.broadcast_shapes(a.const.shape, b.const.shape), dtype, "the folded constant")
+        check_constant(np.broadcast_shapes(a.array().shape, b.array().shape), dtype, "the folded constant")
         with np.errstate(all="ignore"):
             result = np.asarray(fold(a.array().astype(dtype), b.array().astype(dtype))).astype(dtype)
         return const_value(result, bcast)
