@@ -8,7 +8,7 @@ DEMO_MODEL ?= char_lstm
 DEMO_DIR   := build/demo
 PYTEST_ARGS ?=
 
-.PHONY: setup demo test test-sanitize bench cuda-build clean lint lint-python lint-cpp format-cpp
+.PHONY: setup demo test test-sanitize test-torch-matrix test-oldest-ort bench cuda-build clean lint lint-python lint-cpp format-cpp
 
 setup: $(STAMP)
 
@@ -42,6 +42,22 @@ test: setup
 # The plugin's tests once more, against a copy built with AddressSanitizer and UndefinedBehaviorSanitizer.
 test-sanitize: setup
 	PYTHON=$(PY) bash tools/run_sanitized_plugin_tests.sh
+
+# The PyTorch front end over the whole configuration matrix (the default suite samples it).
+test-torch-matrix: setup
+	ONNX_RNN_TORCH_MATRIX=full $(PY) -m pytest -q tests/test_torch_export.py $(PYTEST_ARGS)
+# The fallback, portable and contract tests against the oldest ONNX Runtime pyproject.toml declares, in a venv of
+# its own, with the plugin built by `setup` (its API version 21 is ONNX Runtime 1.21's) and the newest onnx (whose
+# ReferenceEvaluator runs the fallback; 1.17 and 1.18 do not). The graph test at the newest ONNX opset is left
+# out: ONNX Runtime 1.21 reads opsets up to 22 only.
+ORT_OLDEST  ?= 1.21.1
+OLDEST_VENV := build/ort-$(ORT_OLDEST)
+test-oldest-ort: setup
+	test -x $(OLDEST_VENV)/bin/python || $(PYTHON) -m venv $(OLDEST_VENV)
+	$(OLDEST_VENV)/bin/python -m pip install -q "onnxruntime==$(ORT_OLDEST)" onnx numpy pytest hypothesis
+	ONNX_RNN_CUSTOM_OPS_LIBRARY=$$($(PY) -c "from onnx_rnn.runtime import library_path; print(library_path())") \
+		PYTHONPATH=. $(OLDEST_VENV)/bin/python -m pytest -q tests/test_fallback.py tests/test_portable.py tests/test_contract.py \
+		-k "not standard_onnx or 14 or 17"
 
 bench: setup
 	$(VENV)/bin/onnx-rnn bench

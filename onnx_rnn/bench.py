@@ -75,6 +75,9 @@ WORKLOADS = {
     "lstm-stream": Workload("lstm-stream", _lstm(512), 50, 1, 256, streaming=True),
 }
 
+# Workloads that bring their own runner: name -> "module:function"; function(threads, repeat, provider) -> [Result].
+EXTERNAL_WORKLOADS = {"torch-lstmp": "onnx_rnn.torch.bench:bench_torch_lstmp"}
+
 
 @dataclass
 class Result:
@@ -87,7 +90,10 @@ class Result:
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
-        "--workload", action="append", choices=sorted(WORKLOADS), help="which workloads (repeat; default: all)"
+        "--workload",
+        action="append",
+        choices=sorted(WORKLOADS) + sorted(EXTERNAL_WORKLOADS),
+        help="which workloads (repeat; default: all)",
     )
     p.add_argument(
         "--threads",
@@ -104,9 +110,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     if args.repeat < 1 or args.threads < 1:
         raise OnnxRnnError("--repeat and --threads must be at least 1")
-    names = args.workload or list(WORKLOADS)
+    names = args.workload or list(WORKLOADS) + list(EXTERNAL_WORKLOADS)
     results: list[Result] = []
     for name in names:
+        if name in EXTERNAL_WORKLOADS:
+            results += _external_workload(name, args)
+            continue
         w = WORKLOADS[name]
         print(f"# {name}: {w.describe()}", flush=True)
         results += bench_workload(w, args.threads, args.repeat, args.provider, mxnet=not args.no_mxnet)
@@ -115,6 +124,15 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         Path(args.json).write_text(json.dumps([r.__dict__ for r in results], indent=1))
     return 0
+
+
+def _external_workload(name: str, args: argparse.Namespace) -> list[Result]:
+    import importlib  # noqa: PLC0415
+
+    module, function = EXTERNAL_WORKLOADS[name].split(":")
+    print(f"# {name}", flush=True)
+    run: Callable[[int, int, str], list[Result]] = getattr(importlib.import_module(module), function)
+    return run(args.threads, args.repeat, args.provider)
 
 
 def bench_workload(w: Workload, threads: int, repeat: int, provider: str, mxnet: bool = True) -> list[Result]:

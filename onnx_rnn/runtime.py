@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 import onnx
 
 from .errors import OnnxRnnError
+from .export.contract import check_custom_nodes
 
 if TYPE_CHECKING:
     import onnxruntime as ort
@@ -75,12 +76,16 @@ def InferenceSession(  # named like onnxruntime.InferenceSession, which it mirro
 ) -> ort.InferenceSession:
     """An ``onnxruntime.InferenceSession`` with the onnx-rnn plugin registered when it is built.
 
-    A model that needs the plugin while it is missing raises :class:`OnnxRnnError` saying how to get it.
+    A model that needs the plugin while it is missing raises :class:`OnnxRnnError` saying how to get it, and so
+    does a node of our domain the plugin would refuse or misread (export/contract.py). ``sess_options`` is
+    never changed: the plugin is registered on a copy (:func:`copy_session_options`), so the same options
+    serve any number of calls.
     """
     import onnxruntime as ort  # noqa: PLC0415 (keep import of the package light)
 
     model_bytes, model = _load(model_or_path)
-    options = sess_options if sess_options is not None else ort.SessionOptions()
+    check_custom_nodes(model)
+    options = copy_session_options(sess_options)
     if plugin_available():
         options.register_custom_ops_library(library_path())
     elif needs_plugin(model):
@@ -90,6 +95,95 @@ def InferenceSession(  # named like onnxruntime.InferenceSession, which it mirro
         return ort.InferenceSession(model_bytes, sess_options=options, providers=chosen)
     except Exception as error:  # onnxruntime raises its own exception types
         raise OnnxRnnError(f"ONNX Runtime could not load the model: {_one_line(error)}") from error
+
+
+# Session configuration keys (onnxruntime_session_options_config_keys.h, 1.21) copied when the caller set them.
+_CONFIG_KEYS = [
+    "session.disable_prepacking",
+    "session.use_env_allocators",
+    "session.load_model_format",
+    "session.save_model_format",
+    "session.set_denormal_as_zero",
+    "session.disable_quant_qdq",
+    "session.disable_double_qdq_remover",
+    "session.enable_quant_qdq_cleanup",
+    "optimization.enable_gelu_approximation",
+    "session.disable_aot_function_inlining",
+    "optimization.memory_optimizer_config",
+    "optimization.enable_memory_probe_recompute_config",
+    "optimization.disable_specified_optimizers",
+    "session.use_device_allocator_for_initializers",
+    "session.inter_op.allow_spinning",
+    "session.intra_op.allow_spinning",
+    "session.use_ort_model_bytes_directly",
+    "session.qdqisint8allowed",
+    "session.x64quantprecision",
+    "session.dynamic_block_base",
+    "session.force_spinning_stop",
+    "session.strict_shape_type_inference",
+    "session.allow_released_opsets_only",
+    "session.node_partition_config_file",
+    "session.intra_op_thread_affinities",
+    "session.debug_layout_transformation",
+    "session.disable_cpu_ep_fallback",
+    "session.collect_node_memory_stats_to_file",
+    "ep.context_enable",
+    "ep.context_file_path",
+    "ep.context_embed_mode",
+    "ep.context_node_name_prefix",
+    "ep.share_ep_contexts",
+    "session.qdq_matmulnbits_accuracy_level",
+]
+_PROPERTIES = [
+    "enable_cpu_mem_arena",
+    "enable_mem_pattern",
+    "enable_mem_reuse",
+    "enable_profiling",
+    "execution_mode",
+    "execution_order",
+    "graph_optimization_level",
+    "inter_op_num_threads",
+    "intra_op_num_threads",
+    "log_severity_level",
+    "log_verbosity_level",
+    "logid",
+    "optimized_model_filepath",
+    "profile_file_prefix",
+    "use_deterministic_compute",
+    "use_per_session_threads",
+]
+
+
+def copy_session_options(options: ort.SessionOptions | None = None) -> ort.SessionOptions:
+    """A new ``onnxruntime.SessionOptions`` with ``options``' settings (a fresh one for None).
+
+    ONNX Runtime's SessionOptions cannot be copied or pickled, and registering a custom-op library on one
+    changes it for good (a second registration fails with "Domain already set in registry"). So the plugin is
+    registered on a copy: every readable property and every documented session configuration entry is carried
+    over. What the Python API cannot read back (initializers added with ``add_initializer``, free-dimension
+    overrides, other custom-op libraries) is not: set those on options you pass to ``onnxruntime`` directly.
+    """
+    import onnxruntime as ort  # noqa: PLC0415
+
+    fresh = ort.SessionOptions()
+    if options is None:
+        return fresh
+    for name in _PROPERTIES:
+        if hasattr(options, name):
+            setattr(fresh, name, getattr(options, name))
+    for key in _CONFIG_KEYS:
+        value = _config_entry(options, key)
+        if value is not None:
+            fresh.add_session_config_entry(key, value)
+    return fresh
+
+
+def _config_entry(options: ort.SessionOptions, key: str) -> str | None:
+    """The session configuration entry ``key``, or None when it is not set (onnxruntime raises then)."""
+    try:
+        return str(options.get_session_config_entry(key))
+    except RuntimeError:
+        return None
 
 
 def _load(model_or_path: onnx.ModelProto | bytes | str | os.PathLike[str]) -> tuple[bytes | str, onnx.ModelProto]:

@@ -143,6 +143,9 @@ def test_cuda_reported_iff_its_library_loads():
         assert plugin_providers() == [CPU]
         assert status.startswith("not built"), status
         return
+    if status.startswith("not loaded: "):  # built, but the driver reports no usable device
+        assert plugin_providers() == [CPU]
+        return
     try:
         ctypes.CDLL(str(cuda_library))
         loadable = True
@@ -150,6 +153,20 @@ def test_cuda_reported_iff_its_library_loads():
         loadable = False
     assert (CUDA in plugin_providers()) == loadable, status
     assert status.startswith("loaded " if loadable else "cannot load "), status
+
+
+@needs_plugin
+def test_no_cuda_library_mapped_without_a_device():
+    """Registering the plugin where the driver reports no usable GPU maps neither our CUDA library nor cuBLAS."""
+    if not _cuda_status().startswith("not loaded: "):
+        pytest.skip(f"this machine's CUDA status: {_cuda_status()}")
+    code = (
+        "import onnxruntime as ort; from onnx_rnn.runtime import library_path; "
+        "so = ort.SessionOptions(); so.register_custom_ops_library(library_path()); "
+        "print(open('/proc/self/maps').read())"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
+    assert CUDA_LIBRARY not in done.stdout and "libcublas" not in done.stdout
 
 
 @needs_plugin

@@ -19,7 +19,7 @@ from onnx.reference import ReferenceEvaluator
 
 from conftest import QUIRK_FIXTURES, RNN_FIXTURES, expected_outputs, feeds_for, load_fixture, random_case
 from onnx_rnn.errors import OnnxRnnError
-from onnx_rnn.export import GraphBuilder, emit_rnn, export_spec
+from onnx_rnn.export import export_spec
 from onnx_rnn.export.builder import CUSTOM_DOMAIN
 from onnx_rnn.reference import run_spec
 from onnx_rnn.runtime import library_path, plugin_available
@@ -232,7 +232,7 @@ def test_portable_graph_is_standard_onnx(opset):
 
 @pytest.mark.parametrize("mode", ["lstm", "gru", "rnn_tanh"])
 def test_standard_layers_untouched(mode):
-    """Layers standard ONNX expresses exactly are the same standard nodes in every backend."""
+    """Layers standard ONNX expresses exactly are the same standard nodes in every backend (float32, no lengths)."""
     spec = RNNSpec(mode=mode, state_size=4, num_layers=2, bidirectional=True, state_outputs=True)
     params = random_case(spec, 2, 2, 3)[0]
     plugin = export_spec(spec, params, plugin_only=True)
@@ -245,55 +245,24 @@ def test_default_is_custom_node_backed_by_function():
     spec = RNNSpec(mode="lstm", state_size=5, num_layers=2, projection_size=2, state_outputs=True)
     params = random_case(spec, 2, 2, 3)[0]
     default, plugin_only = export_spec(spec, params), export_spec(spec, params, plugin_only=True)
-    assert [(f.domain, f.name) for f in default.functions] == [(CUSTOM_DOMAIN, "LSTM")]
+    assert [(f.domain, f.name) for f in default.functions] == [(CUSTOM_DOMAIN, "LSTMP")]
     assert not plugin_only.functions
-    # The same nodes as the plugin-only model; the custom nodes list all eight input slots.
-    assert op_counts(default.graph) == op_counts(plugin_only.graph)
-    for node, bare in zip(default.graph.node, plugin_only.graph.node):
-        if node.domain == CUSTOM_DOMAIN:
-            assert len(node.input) == 8 and list(node.input[: len(bare.input)]) == list(bare.input)
-            assert node.attribute == bare.attribute
-        else:
-            assert node == bare
+    (function,) = default.functions
+    used = {name for node in function.node for name in node.input}
+    assert set(function.input) <= used  # no unused formal input (onnxslim would prune it and break the call)
+    custom = [n for n in default.graph.node if n.domain == CUSTOM_DOMAIN]
+    bare = [n for n in plugin_only.graph.node if n.domain == CUSTOM_DOMAIN]
+    assert len(custom) == len(bare) == 2
+    for node, plain in zip(custom, bare):
+        # Every formal input is given (lengths T and zero states made explicit); the attributes are the same.
+        assert len(node.input) == len(function.input) and all(node.input)
+        assert node.attribute == plain.attribute and node.op_type == plain.op_type == "LSTMP"
 
 
 def test_portable_and_plugin_only_exclude_each_other():
     spec = RNNSpec(mode="lstm", state_size=5, projection_size=2)
     with pytest.raises(OnnxRnnError, match="exclude"):
         export_spec(spec, random_case(spec, 2, 2, 3)[0], portable=True, plugin_only=True)
-
-
-def test_two_configurations_in_one_model_get_two_function_overloads(tmp_path):
-    """Two differently configured LSTMP operators chained in one model (as in a checkpoint with an encoder and
-    a decoder): the first keeps the plain function (IR 8 readers), the second gets an overload (IR 10), and
-    ONNX Runtime runs each layer with its own body, with or without the plugin."""
-    first = RNNSpec(mode="lstm", state_size=5, projection_size=2, bidirectional=True)
-    second = RNNSpec(mode="lstm", state_size=6, projection_size=3, lstm_state_clip_min=-0.2, lstm_state_clip_max=0.3)
-    p1, data, _, _ = random_case(first, 4, 3, 3, seed=1)
-    p2 = random_case(second, 4, 3, 4, seed=2)[0]
-    builder = GraphBuilder()
-    x = builder.add_input("data", np.float32, ["T", "N", 3])
-    y1 = emit_rnn(builder, first, p1, data=x, backend="function").output
-    emit_rnn(builder, first, p1, data=x, backend="function")  # same signature: the same body again
-    y2 = emit_rnn(builder, second, p2, data=y1, backend="function").output
-    builder.add_output(builder.rename_to_output(y2, "output"), np.float32, ["T", "N", 3])
-    builder.check("two")
-    model = builder.to_model("two")
-    assert [f.overload for f in model.functions] == ["", "config1"]
-    assert [n.overload for n in model.graph.node if n.domain == CUSTOM_DOMAIN] == ["", "", "config1"]
-    assert model.ir_version >= 10
-    want = run_spec(second, run_spec(first, data, p1)[0], p2)[0]
-    libraries = [None] + ([library_path()] if plugin_available() else [])
-    for library in libraries:
-        options = ort.SessionOptions()
-        options.optimized_model_filepath = str(tmp_path / "optimized.onnx")
-        if library:
-            options.register_custom_ops_library(library)
-        session = ort.InferenceSession(model.SerializeToString(), options, providers=["CPUExecutionProvider"])
-        np.testing.assert_allclose(session.run(None, {"data": data})[0], want, rtol=1e-5, atol=1e-5)
-        ran = onnx.load(str(tmp_path / "optimized.onnx")).graph.node
-        # The plugin's kernel for every custom node when registered; every function body inlined when not.
-        assert sum(n.domain == CUSTOM_DOMAIN for n in ran) == (3 if library else 0)
 
 
 # ---------------------------------------------------------------- with the plugin: its kernel wins
@@ -326,6 +295,6 @@ def test_plugin_kernel_runs_when_registered_function_when_not(tmp_path):
         assert_outputs(session.run(None, feeds), want, 1e-5)
         counts = op_counts(onnx.load(options.optimized_model_filepath).graph)
         if library:  # the plugin's kernel: the custom nodes stay
-            assert counts[(CUSTOM_DOMAIN, "LSTM")] == 2 and counts[("ai.onnx", "Scan")] == 0
+            assert counts[(CUSTOM_DOMAIN, "LSTMP")] == 2 and counts[("ai.onnx", "Scan")] == 0
         else:  # no kernel: ONNX Runtime inlined the function body
-            assert counts[(CUSTOM_DOMAIN, "LSTM")] == 0 and counts[("ai.onnx", "Scan")] == 2
+            assert counts[(CUSTOM_DOMAIN, "LSTMP")] == 0 and counts[("ai.onnx", "Scan")] == 2

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the plugin with -fsanitize=address,undefined (ONNX_RNN_SANITIZE=ON) into build/plugin-sanitize and runs
-# tests/test_plugin_kernel.py against it. libasan must be the first DSO loaded, so it is LD_PRELOADed into the
+# tests/test_plugin_kernel.py and tests/test_contract.py against it. libasan must be the first DSO loaded, so it is LD_PRELOADed into the
 # Python process; leak detection is off (CPython itself leaks at exit). Extra arguments go to pytest.
 #   tools/run_sanitized_plugin_tests.sh [-k expr ...]      (PYTHON=... picks the interpreter)
 set -euo pipefail
@@ -39,4 +39,4 @@ env LD_PRELOAD="$preload" \
     ASAN_OPTIONS="detect_leaks=0:abort_on_error=1:allocator_may_return_null=1:${ASAN_OPTIONS:-}" \
     UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:${UBSAN_OPTIONS:-}" \
     ONNX_RNN_CUSTOM_OPS_LIBRARY="$lib" \
-    "$python" -m pytest "$root/tests/test_plugin_kernel.py" -q -p no:cacheprovider "$@"
+    "$python" -m pytest "$root/tests/test_plugin_kernel.py" "$root/tests/test_contract.py" -q -p no:cacheprovider "$@"

@@ -2,7 +2,9 @@
 //
 // The plugin never links CUDA: libonnx_rnn_ops_cuda.so (which needs libcublas) is dlopen()ed from the
 // directory this library was loaded from, on first use, and only if that works are the CUDA kernels
-// registered. A machine without CUDA libraries therefore gets the CPU kernels and nothing fails.
+// registered. A machine without CUDA libraries therefore gets the CPU kernels and nothing fails. Before that, the
+// NVIDIA driver (libcuda.so.1, also dlopen()ed) must report a usable device: without one, neither the CUDA
+// library nor the CUDA runtime and cuBLAS it links are mapped into the process.
 #include <dlfcn.h>
 #include <sys/stat.h>
 
@@ -31,6 +33,35 @@ std::string own_directory() {
   return slash == std::string::npos ? std::string(".") : path.substr(0, slash);
 }
 
+// "" when the driver reports at least one usable CUDA device, else why not.
+std::string cuda_device_problem() {
+  dlerror();
+  void* driver = dlopen("libcuda.so.1", RTLD_NOW | RTLD_LOCAL);
+  if (!driver) {
+    const char* why = dlerror();
+    return std::string("no NVIDIA driver (libcuda.so.1: ") + (why ? why : "not found") + ")";
+  }
+  using InitFn = int (*)(unsigned int);
+  using CountFn = int (*)(int*);
+  auto init = reinterpret_cast<InitFn>(dlsym(driver, "cuInit"));
+  auto count = reinterpret_cast<CountFn>(dlsym(driver, "cuDeviceGetCount"));
+  if (!init || !count) {
+    dlclose(driver);
+    return "libcuda.so.1 lacks cuInit/cuDeviceGetCount";
+  }
+  const int rc = init(0);
+  if (rc != 0) {
+    dlclose(driver);
+    return "no usable CUDA device (cuInit returned CUresult " + std::to_string(rc) + ")";
+  }
+  int devices = 0;
+  const int rc2 = count(&devices);
+  if (rc2 != 0 || devices <= 0) {  // the driver stays loaded: it was initialised
+    return rc2 != 0 ? "cuDeviceGetCount returned CUresult " + std::to_string(rc2) : "no CUDA device";
+  }
+  return "";  // stays loaded: the CUDA library uses it
+}
+
 CudaLoad load() {
   CudaLoad out;
   const char* off = std::getenv("ONNX_RNN_DISABLE_CUDA");
@@ -47,6 +78,11 @@ CudaLoad load() {
   struct stat st {};
   if (stat(path.c_str(), &st) != 0) {
     out.status = "not built: no " + path + " (the plugin was built without nvcc/cuBLAS)";
+    return out;
+  }
+  const std::string no_device = cuda_device_problem();
+  if (!no_device.empty()) {
+    out.status = "not loaded: " + no_device;
     return out;
   }
   dlerror();

@@ -1,5 +1,6 @@
 #include "lstm_params.h"
 
+#include <algorithm>
 #include <cmath>
 #include <sstream>
 
@@ -52,12 +53,15 @@ std::string shape_to_string(const std::vector<int64_t>& dims) {
   return s.str();
 }
 
-std::string validate_lstm_attrs(int64_t hidden_size, const std::string& direction, bool has_clip_min,
-                                double clip_min, bool has_clip_max, double clip_max, int64_t clip_nan,
-                                int64_t layout, LstmAttrs* out) {
+std::string validate_lstm_attrs(const LstmAttrValues& v, LstmAttrs* out) {
+  const int64_t hidden_size = v.hidden_size, clip_nan = v.clip_nan, layout = v.layout;
+  const std::string& direction = v.direction;
+  const bool has_clip_min = v.has_clip_min, has_clip_max = v.has_clip_max;
+  const double clip_min = v.clip_min, clip_max = v.clip_max;
   std::ostringstream s;
-  if (hidden_size <= 0) {
-    s << "onnx_rnn.LSTM: attribute 'hidden_size' must be a positive integer, got " << hidden_size;
+  if (hidden_size <= 0 || hidden_size > kMaxDim) {
+    s << "onnx_rnn.LSTM: attribute 'hidden_size' must be an integer in [1, " << kMaxDim << "], got "
+      << hidden_size;
     return s.str();
   }
   if (direction == "forward") {
@@ -121,6 +125,11 @@ std::string validate_lstm_inputs(const LstmAttrs& attrs, const TensorDesc* in, i
         s << prefix(k) << " has a negative dimension: " << shape_to_string(in[k].dims);
         return s.str();
       }
+      if (d > kMaxDim) {
+        s << prefix(k) << " has a dimension above " << kMaxDim << " (the kernels index with 32-bit steps): "
+          << shape_to_string(in[k].dims);
+        return s.str();
+      }
     }
   }
 
@@ -145,6 +154,13 @@ std::string validate_lstm_inputs(const LstmAttrs& attrs, const TensorDesc* in, i
   if (!(err = check_shape(kW, in[kW], {d.D, 4 * d.H, d.I}, "(D, 4*hidden_size, I)")).empty()) return err;
   if (d.has_proj) {
     const TensorDesc& Pj = in[kProjection];
+    if (Pj.dims.size() == 2) {
+      s << prefix(kProjection) << " must have rank 3 with shape (D, P, hidden_size), got "
+        << shape_to_string(Pj.dims)
+        << ": ONNX LSTM's peephole weights P (D, 3*hidden_size) are not supported (input #7 of this op is the "
+           "projection)";
+      return s.str();
+    }
     if (Pj.dims.size() != 3) {
       s << prefix(kProjection) << " must have rank 3 with shape (D, P, hidden_size) = (" << d.D << ", P, " << d.H
         << "), got " << shape_to_string(Pj.dims);
@@ -171,6 +187,16 @@ std::string validate_lstm_inputs(const LstmAttrs& attrs, const TensorDesc* in, i
     return err;
   if (d.has_c0 && !(err = check_shape(kInitialC, in[kInitialC], {d.D, d.N, d.H}, "(D, N, hidden_size)")).empty())
     return err;
+  // Every buffer size the kernels derive (outputs, gates, packed weights) must fit in int64 bytes.
+  const int64_t G = 4 * d.H, W = std::max({d.I, d.S, d.H, G});
+  int64_t bytes = 0;
+  if (__builtin_mul_overflow(d.T, d.D, &bytes) || __builtin_mul_overflow(bytes, d.N, &bytes) ||
+      __builtin_mul_overflow(bytes, std::max(G, d.S), &bytes) || __builtin_mul_overflow(bytes, int64_t{8}, &bytes) ||
+      __builtin_mul_overflow(int64_t{d.D} * G, W, &bytes) || __builtin_mul_overflow(bytes, int64_t{8}, &bytes)) {
+    s << "onnx_rnn.LSTM: sizes T=" << d.T << " N=" << d.N << " I=" << d.I << " hidden_size=" << d.H
+      << " S=" << d.S << " overflow 64-bit buffer sizes";
+    return s.str();
+  }
   *out = d;
   return "";
 }

@@ -21,11 +21,26 @@ struct LstmAttrs {
   int num_directions() const { return direction == Direction::kBidirectional ? 2 : 1; }
 };
 
+// The attributes as read from a node (each already of its exact type), before their values are checked.
+struct LstmAttrValues {
+  int64_t hidden_size = 0;
+  std::string direction = "forward";
+  bool has_clip_min = false, has_clip_max = false;
+  double clip_min = 0.0, clip_max = 0.0;
+  int64_t clip_nan = 0;
+  int64_t layout = 0;
+};
+
+// ONNX LSTM attributes this op does not implement: a node carrying any of them is refused.
+constexpr const char* kUnimplementedOnnxLstmAttrs[] = {"activations", "activation_alpha", "activation_beta", "clip",
+                                                       "input_forget"};
+
+// The largest size (T, N, I, hidden_size, P) accepted: every element count and byte size the kernels compute
+// from sizes up to this bound fits in int64 (checked again on the products in validate_lstm_inputs).
+constexpr int64_t kMaxDim = (int64_t{1} << 31) - 1;
+
 // Checks the attribute values that do not depend on the inputs. Returns "" when valid, else the message.
-// `has_clip_min`/`has_clip_max` tell whether each attribute was given.
-std::string validate_lstm_attrs(int64_t hidden_size, const std::string& direction, bool has_clip_min,
-                                double clip_min, bool has_clip_max, double clip_max, int64_t clip_nan,
-                                int64_t layout, LstmAttrs* out);
+std::string validate_lstm_attrs(const LstmAttrValues& values, LstmAttrs* out);
 
 // Input positions.
 enum LstmInput : int {

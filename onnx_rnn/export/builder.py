@@ -14,7 +14,8 @@ import onnx
 from onnx import TensorProto, helper, numpy_helper
 
 CUSTOM_DOMAIN = "onnx_rnn"
-CUSTOM_DOMAIN_VERSION = 1
+CUSTOM_DOMAIN_VERSION = 2  # contract v2 (docs/custom_op.md): op type LSTMP; v1 was LSTM at version 1
+CUSTOM_OP_TYPE = "LSTMP"
 DEFAULT_OPSET = 17
 MIN_OPSET = 14  # GRU/LSTM/RNN as we emit them, and Reshape's allowzero, are stable from 14
 

@@ -1,17 +1,15 @@
 """One file for both worlds: the custom op node plus a model-local ONNX function of the same name.
 
-The layer is our ``onnx_rnn.LSTM`` node (exactly what ``emit_custom_lstm_layer`` writes, with all eight input
-slots listed), and the model carries a FunctionProto with domain ``onnx_rnn`` and name ``LSTM`` whose body is
-the portable decomposition (portable.py). ONNX Runtime (checked with 1.32) runs the plugin's kernel when the
+The layer is our ``onnx_rnn.LSTMP`` node (what ``emit_custom_lstm_layer`` writes, with every input the body
+reads given), and the model carries a FunctionProto with domain ``onnx_rnn`` and name ``LSTMP`` whose body is
+the portable decomposition (portable.py). ONNX Runtime (1.21 to 1.32) runs the plugin's kernel when the
 library is registered, and inlines the function when it is not; ``onnx.reference.ReferenceEvaluator`` runs the
 function. So the model is fast with the plugin and correct without it.
 
-The body is specialised to the layer's signature (dtype, directions, hidden and output size, projection, clip,
-and which optional inputs are present); every layer of one MXNet ``RNN`` operator has the same signature. A
-model whose custom layers need several bodies (a checkpoint with differently configured RNN operators) gets
-one function overload per further signature (IR 10; ONNX Runtime resolves them per node and still prefers
-the plugin's kernel; ``ReferenceEvaluator`` of onnx 1.23 ignores overload names, so such models are for
-ONNX Runtime, and ``portable=True`` serves other runtimes).
+The body is specialised to the layer's signature (dtype, directions, hidden and output size, projection, clip);
+every layer of one MXNet ``RNN`` operator has the same signature. A model holds one such function: layers of a
+further signature are written with standard operators (function overloads would need ONNX Runtime 1.27, and
+``onnx.reference`` ignores them).
 """
 
 from __future__ import annotations
@@ -24,15 +22,15 @@ from onnx import helper, numpy_helper
 
 from ..params import OnnxLayerWeights
 from ..spec import RNNSpec
-from .builder import CUSTOM_DOMAIN, GraphBuilder
+from .builder import CUSTOM_DOMAIN, CUSTOM_OP_TYPE, GraphBuilder
 from .layers import LayerInputs, LayerOutputs, emit_custom_lstm_layer
-from .portable import Clip, LstmTensors, emit_lstm_decomposition, spec_clip
+from .portable import Clip, LstmTensors, _dim, _zeros, emit_lstm_decomposition, emit_portable_lstm_layer, spec_clip
 
-OP_TYPE = "LSTM"
+OP_TYPE = CUSTOM_OP_TYPE
 FORMAL_INPUTS = ("X", "W", "R", "B", "sequence_lens", "initial_h", "initial_c", "projection")
 FORMAL_OUTPUTS = ("Y", "Y_h", "Y_c")
-ATTRIBUTES = ("hidden_size", "direction", "clip_min", "clip_max", "clip_nan", "layout")
-_DOC_PREFIX = "onnx-rnn portable body of onnx_rnn.LSTM, used when the plugin is not registered; signature "
+CLIP_ATTRIBUTES = ("clip_min", "clip_max", "clip_nan")
+_DOC_PREFIX = "onnx-rnn portable body of onnx_rnn.LSTMP, used when the plugin is not registered; signature "
 
 
 class Signature(NamedTuple):
@@ -42,19 +40,19 @@ class Signature(NamedTuple):
     output_size: int
     projection: bool
     clip: Clip | None
-    sequence_lens: bool
-    initial_h: bool
-    initial_c: bool
 
 
 def emit_function_lstm_layer(
     builder: GraphBuilder, spec: RNNSpec, weights: OnnxLayerWeights, inputs: LayerInputs, index: int
 ) -> LayerOutputs:
-    """The custom op node (the plugin's fast path) backed by a model-local function (the portable fallback)."""
-    outs = emit_custom_lstm_layer(builder, spec, weights, inputs, index)
-    node = builder.nodes[-1]
-    # List every input slot: ONNX Runtime accepts a short list, ReferenceEvaluator wants one per formal input.
-    node.input.extend([""] * (len(FORMAL_INPUTS) - len(node.input)))
+    """The custom op node (the plugin's fast path) backed by a model-local function (the portable fallback).
+
+    The node gets every input the function reads: absent lengths become T for each batch element and absent
+    initial states zeros (the same results), so the function has no unused formal input (tools such as onnxslim
+    prune those and break the call). One model holds one function: a layer whose signature differs from the
+    model's first custom layer is written with standard operators (``portable``) instead, since ONNX Runtime
+    before 1.27 and ``onnx.reference`` do not resolve function overloads (docs/portable.md).
+    """
     signature = Signature(
         dtype=np.dtype(weights.W.dtype).name,
         directions=spec.directions,
@@ -62,29 +60,42 @@ def emit_function_lstm_layer(
         output_size=spec.output_size,
         projection=weights.projection is not None,
         clip=spec_clip(spec),
-        sequence_lens=inputs.sequence_length is not None,
-        initial_h=inputs.initial_h is not None,
-        initial_c=inputs.initial_c is not None,
     )
-    node.overload = _ensure_function(builder, signature)
+    if not _ensure_function(builder, signature):
+        return emit_portable_lstm_layer(builder, spec, weights, inputs, index)
+    outs = emit_custom_lstm_layer(builder, spec, weights, _all_present(builder, spec, weights, inputs), index)
+    node = builder.nodes[-1]
+    # List every input slot: ONNX Runtime accepts a short list, ReferenceEvaluator wants one per formal input.
+    node.input.extend([""] * (_num_formal_inputs(signature) - len(node.input)))
     return outs
 
 
-def _ensure_function(builder: GraphBuilder, signature: Signature) -> str:
-    """Add the function body for ``signature`` unless the model has it; returns its overload name.
+def _all_present(builder: GraphBuilder, spec: RNNSpec, weights: OnnxLayerWeights, inputs: LayerInputs) -> LayerInputs:
+    """``inputs`` with absent lengths (T for every element) and initial states (zeros) made explicit."""
+    dtype = np.dtype(weights.W.dtype)
+    batch = _dim(builder, inputs.x, 1)
+    lengths = inputs.sequence_length
+    if lengths is None:
+        steps = builder.node("Cast", [_dim(builder, inputs.x, 0)], to=onnx.TensorProto.INT32)[0]
+        lengths = builder.node("Expand", [steps, batch])[0]
+    D = spec.directions
+    h0 = inputs.initial_h or _zeros(builder, [D], batch, [spec.output_size], dtype, "fn_h0")
+    c0 = inputs.initial_c or _zeros(builder, [D], batch, [spec.state_size], dtype, "fn_c0")
+    return LayerInputs(inputs.x, lengths, h0, c0)
 
-    The model's first body has no overload name (IR 8, read by every runtime and ReferenceEvaluator). Each
-    further configuration gets its own overload (IR 10), which ONNX Runtime resolves per node.
-    """
+
+def _num_formal_inputs(signature: Signature) -> int:
+    return len(FORMAL_INPUTS) if signature.projection else len(FORMAL_INPUTS) - 1
+
+
+def _ensure_function(builder: GraphBuilder, signature: Signature) -> bool:
+    """Add the function body for ``signature`` unless the model has one; False when it has another signature."""
     doc = _DOC_PREFIX + repr(tuple(signature))
     ours = [f for f in builder.functions if f.domain == CUSTOM_DOMAIN and f.name == OP_TYPE]
-    for existing in ours:
-        if existing.doc_string == doc:
-            return existing.overload
-    function = build_function(signature, builder.opset, doc)
-    function.overload = f"config{len(ours)}" if ours else ""
-    builder.functions.append(function)
-    return function.overload
+    if ours:
+        return ours[0].doc_string == doc
+    builder.functions.append(build_function(signature, builder.opset, doc))
+    return True
 
 
 class _FunctionBodyBuilder(GraphBuilder):
@@ -98,9 +109,9 @@ class _FunctionBodyBuilder(GraphBuilder):
 
 
 def build_function(signature: Signature, opset: int, doc: str = "") -> onnx.FunctionProto:
-    """The FunctionProto ``onnx_rnn.LSTM`` whose body decomposes the op for ``signature``."""
+    """The FunctionProto ``onnx_rnn.LSTMP`` whose body decomposes the op for ``signature``."""
     b = _FunctionBodyBuilder(opset)
-    for name in FORMAL_INPUTS + FORMAL_OUTPUTS:
+    for name in FORMAL_INPUTS[: _num_formal_inputs(signature)] + FORMAL_OUTPUTS:
         b.reserve(name)
     H, D = signature.hidden_size, signature.directions
     dtype = np.dtype(signature.dtype)
@@ -117,12 +128,7 @@ def build_function(signature: Signature, opset: int, doc: str = "") -> onnx.Func
         rt=b.node("Transpose", ["R"], perm=[0, 2, 1])[0],
         pt=b.node("Transpose", ["projection"], perm=[0, 2, 1])[0] if signature.projection else None,
     )
-    inputs = LayerInputs(
-        x="X",
-        sequence_length="sequence_lens" if signature.sequence_lens else None,
-        initial_h="initial_h" if signature.initial_h else None,
-        initial_c="initial_c" if signature.initial_c else None,
-    )
+    inputs = LayerInputs(x="X", sequence_length="sequence_lens", initial_h="initial_h", initial_c="initial_c")
     y, y_h, y_c = emit_lstm_decomposition(
         b,
         tensors,
@@ -136,13 +142,15 @@ def build_function(signature: Signature, opset: int, doc: str = "") -> onnx.Func
     )
     for tensor, name in zip((y, y_h, y_c), FORMAL_OUTPUTS):
         b.node("Identity", [tensor], outputs=[name])
+    # The attributes the node carries (ReferenceEvaluator looks up the others' defaults and fails).
+    attributes = ["hidden_size", "direction", *(CLIP_ATTRIBUTES if signature.clip else ())]
     return helper.make_function(
         CUSTOM_DOMAIN,
         OP_TYPE,
-        list(FORMAL_INPUTS),
+        list(FORMAL_INPUTS[: _num_formal_inputs(signature)]),
         list(FORMAL_OUTPUTS),
         b.nodes,
         [helper.make_opsetid("", opset)],
-        attributes=list(ATTRIBUTES),
+        attributes=attributes,
         doc_string=doc,
     )

@@ -9,10 +9,12 @@ from __future__ import annotations
 from typing import Any, NamedTuple
 
 import numpy as np
+import onnx
+from onnx import numpy_helper
 
 from ..params import OnnxLayerWeights
 from ..spec import RNNSpec
-from .builder import CUSTOM_DOMAIN, GraphBuilder
+from .builder import CUSTOM_DOMAIN, CUSTOM_OP_TYPE, GraphBuilder
 
 _ONNX_OP = {"lstm": "LSTM", "gru": "GRU", "rnn_tanh": "RNN", "rnn_relu": "RNN"}
 
@@ -60,7 +62,7 @@ def emit_standard_layer(
 def emit_custom_lstm_layer(
     builder: GraphBuilder, spec: RNNSpec, weights: OnnxLayerWeights, inputs: LayerInputs, index: int
 ) -> LayerOutputs:
-    """Our ``onnx_rnn.LSTM`` node (docs/custom_op.md): projection and MXNet's cell-state clipping."""
+    """Our ``onnx_rnn.LSTMP`` node (contract v2, docs/custom_op.md): projection and MXNet's cell-state clipping."""
     W = builder.initializer(weights.W, f"layer{index}_W")
     R = builder.initializer(weights.R, f"layer{index}_R")
     B = builder.initializer(weights.B, f"layer{index}_B")
@@ -69,13 +71,21 @@ def emit_custom_lstm_layer(
     lo, hi = spec.lstm_state_clip_min, spec.lstm_state_clip_max  # both or neither (RNNSpec checks)
     if lo is not None and hi is not None:
         attrs.update(
-            clip_min=float(lo),
-            clip_max=float(hi),
+            clip_min=_clip_attr(lo, weights.W.dtype),
+            clip_max=_clip_attr(hi, weights.W.dtype),
             clip_nan=int(spec.lstm_state_clip_nan),
         )
     node_inputs = [inputs.x, W, R, B, inputs.sequence_length, inputs.initial_h, inputs.initial_c, P]
-    y, y_h, y_c = builder.node("LSTM", _trim(node_inputs), 3, domain=CUSTOM_DOMAIN, **attrs)
+    y, y_h, y_c = builder.node(CUSTOM_OP_TYPE, _trim(node_inputs), 3, domain=CUSTOM_DOMAIN, **attrs)
     return LayerOutputs(y, y_h, y_c)
+
+
+def _clip_attr(value: float, dtype: np.dtype) -> float | onnx.TensorProto:
+    """A clip bound: a FLOAT attribute (float32, what float32/float16 models compute with), or for float64 models
+    a float64 scalar TENSOR, so the bound keeps MXNet's double value (docs/custom_op.md)."""
+    if np.dtype(dtype) == np.float64:
+        return numpy_helper.from_array(np.array(float(value), dtype=np.float64))
+    return float(value)
 
 
 def _trim(inputs: list[str | None]) -> list[str | None]:

@@ -42,7 +42,7 @@ def export_rnn(
     and ``state_cell_output`` (LSTM). T and N are symbolic. ``p`` (dropout) is accepted and ignored:
     dropout acts only in training.
 
-    LSTM layers with projection or clipping: by default an ``onnx_rnn.LSTM`` node (the plugin's fast kernel)
+    LSTM layers with projection or clipping: by default an ``onnx_rnn.LSTMP`` node (the plugin's fast kernel)
     backed by a model-local function of the same name that runtimes without the plugin inline (standard
     operators); ``portable=True`` writes standard operators only, ``plugin_only=True`` the bare custom node.
     """

@@ -19,8 +19,8 @@ with the custom op's inputs instead of initializers.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any, Literal, NamedTuple, overload
+from collections.abc import Callable, Sequence
+from typing import Any, NamedTuple
 
 import numpy as np
 import onnx
@@ -100,8 +100,115 @@ def emit_lstm_decomposition(
 ) -> LayerOutputs:
     """Append the layer's nodes; returns Y (T, D, N, S), Y_h (D, N, S), Y_c (D, N, H)."""
     b = builder
-    H, S, D = hidden_size, output_size, directions
-    x = inputs.x
+    H, S = hidden_size, output_size
+    split_3h_h = b.constant_i64([3 * H, H], "split_3h_h")
+    split_h3 = b.constant_i64([H, H, H], "split_h_h_h")
+    if clip is not None:
+        lo = b.initializer(np.array(clip.lo, dtype=dtype), f"{prefix}_clip_min")
+        hi = b.initializer(np.array(clip.hi, dtype=dtype), f"{prefix}_clip_max")
+
+    def step(body: _Body, states: list[str], xw_t: str) -> tuple[list[str], str]:
+        h, c = states
+        gates = body.node("Add", [xw_t, body.node("MatMul", [h, tensors.rt])])  # (D, N, 4H), order i, o, f, c
+        sig_part, cand = body.split([gates, split_3h_h], 2, axis=2)
+        i, o, f = body.split([body.node("Sigmoid", [sig_part]), split_h3], 3, axis=2)
+        c_new = body.node("Add", [body.node("Mul", [f, c]), body.node("Mul", [i, body.node("Tanh", [cand])])])
+        if clip is not None:
+            clipped = body.node("Min", [body.node("Max", [c_new, lo]), hi])
+            # Max/Min's NaN behaviour differs between runtimes; make it explicit: NaN -> clip_min or NaN.
+            c_new = body.node("Where", [body.node("IsNaN", [c_new]), lo if clip.nan else c_new, clipped])
+        h_new = body.node("Mul", [o, body.node("Tanh", [c_new])])
+        if tensors.pt is not None:
+            h_new = body.node("MatMul", [h_new, tensors.pt])
+        return [h_new, c_new], h_new
+
+    y, (y_h, y_c) = _emit_scan_layer(
+        b,
+        inputs,
+        tensors.wt,
+        tensors.bias,
+        [(inputs.initial_h, S), (inputs.initial_c, H)],
+        step,
+        directions=directions,
+        dtype=dtype,
+        prefix=prefix,
+    )
+    return LayerOutputs(y, y_h, y_c)
+
+
+def emit_portable_standard_layer(
+    builder: GraphBuilder, spec: RNNSpec, weights: OnnxLayerWeights, inputs: LayerInputs, index: int
+) -> LayerOutputs:
+    """A layer standard ONNX expresses as an LSTM/GRU/RNN node, written with Scan and elementwise operators.
+
+    Used for float64 models: ONNX Runtime's CPU provider has no float64 LSTM/GRU/RNN kernel, but runs MatMul,
+    Sigmoid, Tanh, Relu and Scan in float64, so the layer stays float64 end to end (docs/portable.md).
+    Semantics are ONNX's: LSTM (gate order i, o, f, c), GRU with ``linear_before_reset=1`` (what MXNet computes),
+    RNN with Tanh or Relu.
+    """
+    if spec.mode == "lstm":
+        return emit_portable_lstm_layer(builder, spec, weights, inputs, index)
+    b, dtype = builder, np.dtype(weights.W.dtype)
+    H, D, gates = spec.state_size, spec.directions, weights.W.shape[1] // spec.state_size
+    W, R, B = weights.W, weights.R, weights.B
+    wt = [b.initializer(np.ascontiguousarray(W[d].T), f"layer{index}_d{d}_WT") for d in range(D)]
+    rt = b.initializer(np.ascontiguousarray(R.transpose(0, 2, 1)), f"layer{index}_RT")  # (D, H, G*H)
+    if spec.mode == "gru":  # z and r take both biases outside the loop; h~ takes Rb_h inside, after the reset gate
+        wb, rb = B[:, : 3 * H], B[:, 3 * H :]
+        outside = np.concatenate([wb[:, : 2 * H] + rb[:, : 2 * H], wb[:, 2 * H :]], axis=1)
+        bias = [b.initializer(np.ascontiguousarray(outside[d]), f"layer{index}_d{d}_bias") for d in range(D)]
+        rb_h = b.initializer(np.ascontiguousarray(rb[:, None, 2 * H :]), f"layer{index}_Rbh")  # (D, 1, H)
+        split_2h_h = b.constant_i64([2 * H, H], "split_2h_h")
+        split_h2 = b.constant_i64([H, H], "split_h_h")
+        one = b.initializer(np.ones((), dtype=dtype), f"layer{index}_one")
+
+        def step(body: _Body, states: list[str], xw_t: str) -> tuple[list[str], str]:
+            (h,) = states
+            hr = body.node("MatMul", [h, rt])  # (D, N, 3H), order z, r, h
+            x_zr, x_h = body.split([xw_t, split_2h_h], 2, axis=2)
+            h_zr, h_h = body.split([hr, split_2h_h], 2, axis=2)
+            z, r = body.split([body.node("Sigmoid", [body.node("Add", [x_zr, h_zr])]), split_h2], 2, axis=2)
+            cand = body.node("Tanh", [body.node("Add", [x_h, body.node("Mul", [r, body.node("Add", [h_h, rb_h])])])])
+            h_new = body.node("Add", [body.node("Mul", [body.node("Sub", [one, z]), cand]), body.node("Mul", [z, h])])
+            return [h_new], h_new
+
+    else:
+        bias = [b.initializer(B[d, : gates * H] + B[d, gates * H :], f"layer{index}_d{d}_bias") for d in range(D)]
+        activation = "Tanh" if spec.mode == "rnn_tanh" else "Relu"
+
+        def step(body: _Body, states: list[str], xw_t: str) -> tuple[list[str], str]:
+            (h,) = states
+            h_new = body.node(activation, [body.node("Add", [xw_t, body.node("MatMul", [h, rt])])])
+            return [h_new], h_new
+
+    y, (y_h,) = _emit_scan_layer(
+        b, inputs, wt, bias, [(inputs.initial_h, H)], step, directions=D, dtype=dtype, prefix=f"layer{index}"
+    )
+    return LayerOutputs(y, y_h, None)
+
+
+StepFn = Callable[["_Body", list[str], str], tuple[list[str], str]]
+
+
+def _emit_scan_layer(
+    b: GraphBuilder,
+    inputs: LayerInputs,
+    wt: list[str],
+    bias: list[str],
+    states: list[tuple[str | None, int]],
+    step: StepFn,
+    *,
+    directions: int,
+    dtype: np.dtype,
+    prefix: str,
+) -> tuple[str, list[str]]:
+    """The loop shared by every cell: hoisted input projection, reversed backward direction, one Scan, lengths.
+
+    ``states`` lists each state's initial tensor (None: zeros) and width; ``step`` appends one time step to the
+    Scan body, mapping the states and the projected input (D, N, G) to the new states and the step's output.
+    Returns Y (T, D, N, S) and the final states.
+    """
+    D, x = directions, inputs.x
     lengths = (
         None
         if inputs.sequence_length is None
@@ -112,74 +219,55 @@ def emit_lstm_decomposition(
     # Input projection, hoisted out of the loop: one MatMul over all time steps per direction.
     stacked = []
     for d in range(D):
-        xw = b.node("Add", [b.node("MatMul", [x, tensors.wt[d]])[0], tensors.bias[d]])[0]
+        xw = b.node("Add", [b.node("MatMul", [x, wt[d]])[0], bias[d]])[0]
         if d == 1:
             xw = _reverse_time(b, xw, lengths)
         stacked.append(b.node("Unsqueeze", [xw, axis1])[0])
-    xw_all = stacked[0] if D == 1 else b.node("Concat", stacked, axis=1)[0]  # (T, D, N, 4H)
+    xw_all = stacked[0] if D == 1 else b.node("Concat", stacked, axis=1)[0]  # (T, D, N, G)
 
     batch = _dim(b, x, 1)
-    h0 = inputs.initial_h or _zeros(b, [D], batch, [S], dtype, f"{prefix}_h0")
-    c0 = inputs.initial_c or _zeros(b, [D], batch, [H], dtype, f"{prefix}_c0")
+    initial = [t or _zeros(b, [D], batch, [width], dtype, f"{prefix}_s{k}") for k, (t, width) in enumerate(states)]
     scan_inputs = [xw_all]
     if lengths is not None:
         scan_inputs.append(_step_mask(b, x, lengths))
 
-    body = _cell_body(b, tensors, H=H, S=S, dtype=dtype, clip=clip, masked=lengths is not None, prefix=prefix)
-    y_h, y_c, y = b.node("Scan", [h0, c0, *scan_inputs], 3, body=body, num_scan_inputs=len(scan_inputs))
+    body = _step_body(b, len(states), step, dtype=dtype, masked=lengths is not None, prefix=prefix)
+    outs = b.node("Scan", [*initial, *scan_inputs], len(states) + 1, body=body, num_scan_inputs=len(scan_inputs))
+    finals, y = outs[:-1], outs[-1]
 
     if D == 2:  # the backward direction ran on reversed time: put its outputs back in place
         forward, backward = b.node("Split", [y, b.constant_i64([1, 1], "split_1_1")], 2, axis=1)
         backward = b.node("Squeeze", [backward, axis1])[0]
         backward = b.node("Unsqueeze", [_reverse_time(b, backward, lengths), axis1])[0]
         y = b.node("Concat", [forward, backward], axis=1)[0]
-    return LayerOutputs(y, y_h, y_c)
+    return y, finals
 
 
-def _cell_body(
-    b: GraphBuilder, t: LstmTensors, *, H: int, S: int, dtype: np.dtype, clip: Clip | None, masked: bool, prefix: str
+def _step_body(
+    b: GraphBuilder, num_states: int, step: StepFn, *, dtype: np.dtype, masked: bool, prefix: str
 ) -> onnx.GraphProto:
-    """The Scan body: one LSTM step for both directions at once. Reads R^T, P^T and constants from outside."""
+    """The Scan body: one step for both directions at once. Reads weights and constants from outside."""
     elem = np_to_onnx_dtype(dtype)
-    split_3h_h = b.constant_i64([3 * H, H], "split_3h_h")
-    split_h3 = b.constant_i64([H, H, H], "split_h_h_h")
-    if clip is not None:
-        lo = b.initializer(np.array(clip.lo, dtype=dtype), f"{prefix}_clip_min")
-        hi = b.initializer(np.array(clip.hi, dtype=dtype), f"{prefix}_clip_max")
     if masked:
         zero = b.initializer(np.zeros((), dtype=dtype), f"{prefix}_zero")
+    body = _Body(b)  # the body's own nodes; constants and weights are the outer graph's
+    states = [b.unique(f"{prefix}_state{k}") for k in range(num_states)]
+    xw_t = b.unique(f"{prefix}_xw_t")
+    mask_t = b.unique(f"{prefix}_mask_t") if masked else ""
 
-    body = _Body(b)
-    h, c, xw_t = (b.unique(f"{prefix}_{n}") for n in ("h", "c", "xw_t"))
-    mask_t = b.unique(f"{prefix}_mask_t") if masked else None
-
-    gates = body.node("Add", [xw_t, body.node("MatMul", [h, t.rt])])  # (D, N, 4H), ONNX order i, o, f, c
-    sig_part, cand = body.node("Split", [gates, split_3h_h], 2, axis=2)
-    i, o, f = body.node("Split", [body.node("Sigmoid", [sig_part]), split_h3], 3, axis=2)
-    c_new = body.node("Add", [body.node("Mul", [f, c]), body.node("Mul", [i, body.node("Tanh", [cand])])])
-    if clip is not None:
-        clipped = body.node("Min", [body.node("Max", [c_new, lo]), hi])
-        # Max/Min's NaN behaviour differs between runtimes; make it explicit: NaN -> clip_min (fmax/fmin) or NaN.
-        c_new = body.node("Where", [body.node("IsNaN", [c_new]), lo if clip.nan else c_new, clipped])
-    h_new = body.node("Mul", [o, body.node("Tanh", [c_new])])
-    if t.pt is not None:
-        h_new = body.node("MatMul", [h_new, t.pt])
-    y_t = h_new
-    if mask_t is not None:  # masked; t >= len_b: keep the state, emit zeros
-        h_new = body.node("Where", [mask_t, h_new, h])
-        c_new = body.node("Where", [mask_t, c_new, c])
+    new_states, y_t = step(body, states, xw_t)
+    if masked:  # t >= len_b: keep the state, emit zeros
+        new_states = [body.node("Where", [mask_t, new, old]) for new, old in zip(new_states, states)]
         y_t = body.node("Where", [mask_t, y_t, zero])
-    outs = [body.node("Identity", [v]) for v in (h_new, c_new, y_t)]
+    outs = [body.node("Identity", [v]) for v in (*new_states, y_t)]
 
     def info(name: str, elem_type: int, rank: int) -> onnx.ValueInfoProto:
         return helper.make_tensor_value_info(name, elem_type, [None] * rank)
 
-    graph_inputs = [info(h, elem, 3), info(c, elem, 3), info(xw_t, elem, 3)]
-    if mask_t is not None:
+    graph_inputs = [info(n, elem, 3) for n in (*states, xw_t)]
+    if masked:
         graph_inputs.append(info(mask_t, onnx.TensorProto.BOOL, 2))
-    return helper.make_graph(
-        body.nodes, b.unique(f"{prefix}_lstm_step"), graph_inputs, [info(n, elem, 3) for n in outs]
-    )
+    return helper.make_graph(body.nodes, b.unique(f"{prefix}_step"), graph_inputs, [info(n, elem, 3) for n in outs])
 
 
 class _Body:
@@ -189,23 +277,31 @@ class _Body:
         self.outer = outer
         self.nodes: list[onnx.NodeProto] = []
 
-    @overload
-    def node(self, op_type: str, inputs: Sequence[str], n_outputs: Literal[1] = 1, **attrs: Any) -> str: ...
-    @overload
-    def node(self, op_type: str, inputs: Sequence[str], n_outputs: int, **attrs: Any) -> list[str]: ...
-    def node(self, op_type: str, inputs: Sequence[str], n_outputs: int = 1, **attrs: Any) -> str | list[str]:
-        """A node of the body: its one output's name, or the list of ``n_outputs`` (> 1) names."""
+    def node(self, op_type: str, inputs: Sequence[str], **attrs: Any) -> str:
+        """Append a node with one output; returns its name."""
+        return self._append(op_type, inputs, 1, attrs)[0]
+
+    def split(self, inputs: Sequence[str], n_outputs: int, **attrs: Any) -> list[str]:
+        """Append a ``Split`` node with ``n_outputs`` outputs."""
+        return self._append("Split", inputs, n_outputs, attrs)
+
+    def _append(self, op_type: str, inputs: Sequence[str], n_outputs: int, attrs: dict[str, Any]) -> list[str]:
         outputs = [self.outer.unique(f"{op_type.lower()}_out") for _ in range(n_outputs)]
         self.nodes.append(
             helper.make_node(op_type, list(inputs), outputs, name=self.outer.unique(f"{op_type}_node"), **attrs)
         )
-        return outputs[0] if n_outputs == 1 else outputs
+        return outputs
 
 
 def _reverse_time(b: GraphBuilder, tensor: str, lengths: str | None) -> str:
-    """Reverse (T, N, ...) on time: per batch element over its first len_b steps, or over all T."""
+    """Reverse (T, N, ...) on time: per batch element over its first len_b steps, or over all T.
+
+    Lengths are raised to at least 1 first: reversing one step is the identity, as is reversing none, and
+    ONNX Runtime before 1.28 zeroes the columns of ReverseSequence whose length is 0.
+    """
     if lengths is not None:
-        return b.node("ReverseSequence", [tensor, lengths], batch_axis=1, time_axis=0)[0]
+        at_least_one = b.node("Max", [lengths, b.constant_i64([1], "one")])[0]
+        return b.node("ReverseSequence", [tensor, at_least_one], batch_axis=1, time_axis=0)[0]
     return b.node(
         "Slice",
         [

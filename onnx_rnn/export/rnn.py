@@ -48,8 +48,8 @@ def emit_rnn(
     model-local function of the same name that runtimes without the plugin inline).
     """
     layers = split_parameters(spec, parameters, input_size)
-    emit_layer = choose_layer_emitter(spec, backend)
     dtype = np.dtype(parameters.dtype)
+    emit_layer = choose_layer_emitter(spec, backend, dtype, lengths=sequence_length is not None)
     compute = compute_dtype(spec, dtype, backend)
     x = _cast(builder, data, compute, dtype)
     state, state_cell = _cast(builder, state, compute, dtype), _cast(builder, state_cell, compute, dtype)
@@ -72,10 +72,25 @@ def emit_rnn(
     )
 
 
-def choose_layer_emitter(spec: RNNSpec, backend: str) -> LayerEmitter:
+def choose_layer_emitter(
+    spec: RNNSpec, backend: str, dtype: np.dtype | None = None, *, lengths: bool = False
+) -> LayerEmitter:
+    """The emitter of each layer.
+
+    Layers standard ONNX expresses are standard nodes, except that they are written with Scan and elementwise
+    operators (``emit_portable_standard_layer``) for ``dtype`` float64 (ONNX Runtime has no float64
+    LSTM/GRU/RNN kernel, but runs those operators in float64) and for the ``portable`` backend with sequence
+    ``lengths`` (onnx.reference ignores a standard node's ``sequence_lens``, and OpenVINO does with symbolic
+    shapes: docs/portable.md).
+    """
     if backend not in BACKENDS:
         raise OnnxRnnError(f"unknown backend {backend!r}; expected one of {', '.join(BACKENDS)}")
     if not spec.needs_custom_lstm:
+        float64 = dtype is not None and np.dtype(dtype) == np.float64
+        if float64 or (backend == "portable" and lengths):
+            from .portable import emit_portable_standard_layer  # noqa: PLC0415
+
+            return emit_portable_standard_layer
         return emit_standard_layer
     if backend == "portable":
         from .portable import emit_portable_lstm_layer  # noqa: PLC0415 (only needed for this path)
@@ -89,14 +104,12 @@ def choose_layer_emitter(spec: RNNSpec, backend: str) -> LayerEmitter:
 
 
 def compute_dtype(spec: RNNSpec, dtype: np.dtype, backend: str) -> np.dtype:
-    """The dtype the layers compute in.
+    """The dtype the layers compute in: the model's own, float64 included.
 
-    ONNX Runtime's CPU provider has no float64 kernel for LSTM, GRU or RNN, so standard nodes compute a
-    float64 model in float32 behind Casts. Our custom op and the portable path run float64 natively.
+    ONNX Runtime's CPU provider has no float64 kernel for LSTM, GRU or RNN, so float64 layers are never standard
+    nodes (choose_layer_emitter); our custom op and the Scan decomposition run float64 natively.
     """
-    if dtype == np.float64 and not spec.needs_custom_lstm:
-        return np.dtype(np.float32)
-    return dtype
+    return np.dtype(dtype)
 
 
 @overload

@@ -104,7 +104,7 @@ def run_convert_checkpoint(args: argparse.Namespace) -> int:
     custom = any(op.domain and op.domain != "ai.onnx" for op in model.opset_import)
     print(
         f"wrote {args.output}: {len(graph.node)} nodes; inputs {inputs}; outputs {outputs}"
-        + ("; uses the onnx_rnn.LSTM custom op" if custom else "")
+        + ("; uses the onnx_rnn.LSTMP custom op" if custom else "")
     )
     left_out = model.doc_string.partition("heads left out (not in --outputs): ")[2]
     if left_out:
