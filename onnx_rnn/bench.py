@@ -14,7 +14,7 @@ import json
 import os
 import subprocess
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -90,6 +90,18 @@ class Result:
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
+        "model",
+        nargs="?",
+        help="time this .onnx model on random inputs instead of the built-in workloads (prints p50/p90/p99)",
+    )
+    p.add_argument(
+        "--shape",
+        action="append",
+        default=[],
+        metavar="NAME=SIZE",
+        help="with MODEL: the size of a symbolic dimension, e.g. time=200 (repeat for each)",
+    )
+    p.add_argument(
         "--workload",
         action="append",
         choices=sorted(WORKLOADS) + sorted(EXTERNAL_WORKLOADS),
@@ -101,24 +113,38 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         default=min(2, os.cpu_count() or 1),
         help="threads for every peer (ORT intra-op, torch, OMP for MXNet); default 2",
     )
-    p.add_argument("--repeat", type=int, default=5, help="timed runs; the minimum is reported")
-    p.add_argument("--provider", choices=["cpu", "cuda"], default="cpu")
-    p.add_argument("--no-mxnet", action="store_true", help="skip MXNet even if .venv-mxnet exists")
+    p.add_argument(
+        "--repeat", type=int, help="timed runs (default: 5 per workload, the minimum reported; 100 for MODEL)"
+    )
+    p.add_argument("--provider", choices=["cpu", "cuda"], default="cpu", help="execution provider (default cpu)")
+    p.add_argument("--no-mxnet", action="store_true", help="skip MXNet even if its venv exists")
+    p.add_argument(
+        "--mxnet-venv",
+        default=os.environ.get("ONNX_RNN_MXNET_VENV"),
+        help="the MXNet 1.9.1 venv tools/mxnet_env.sh makes, in a checkout (default: $ONNX_RNN_MXNET_VENV, else "
+        "the .venv-mxnet of the checkout this package runs from)",
+    )
     p.add_argument("--json", help="also write the results to this JSON file")
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.repeat < 1 or args.threads < 1:
+    if getattr(args, "model", None) is not None:
+        return run_model_bench(args)
+    if getattr(args, "shape", None):
+        raise OnnxRnnError("--shape applies to a MODEL given to bench")
+    repeat = 5 if args.repeat is None else args.repeat
+    if repeat < 1 or args.threads < 1:
         raise OnnxRnnError("--repeat and --threads must be at least 1")
     names = args.workload or list(WORKLOADS) + list(EXTERNAL_WORKLOADS)
     results: list[Result] = []
+    mxnet_venv = Path(args.mxnet_venv) if getattr(args, "mxnet_venv", None) else None
     for name in names:
         if name in EXTERNAL_WORKLOADS:
-            results += _external_workload(name, args)
+            results += _external_workload(name, args, repeat)
             continue
         w = WORKLOADS[name]
         print(f"# {name}: {w.describe()}", flush=True)
-        results += bench_workload(w, args.threads, args.repeat, args.provider, mxnet=not args.no_mxnet)
+        results += bench_workload(w, args.threads, repeat, args.provider, not args.no_mxnet, mxnet_venv)
     print()
     print(format_table(results))
     if args.json:
@@ -126,16 +152,23 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _external_workload(name: str, args: argparse.Namespace) -> list[Result]:
+def _external_workload(name: str, args: argparse.Namespace, repeat: int) -> list[Result]:
     import importlib  # noqa: PLC0415
 
     module, function = EXTERNAL_WORKLOADS[name].split(":")
     print(f"# {name}", flush=True)
     run: Callable[[int, int, str], list[Result]] = getattr(importlib.import_module(module), function)
-    return run(args.threads, args.repeat, args.provider)
+    return run(args.threads, repeat, args.provider)
 
 
-def bench_workload(w: Workload, threads: int, repeat: int, provider: str, mxnet: bool = True) -> list[Result]:
+def bench_workload(
+    w: Workload,
+    threads: int,
+    repeat: int,
+    provider: str,
+    mxnet: bool = True,
+    mxnet_venv: Path | None = None,
+) -> list[Result]:
     rng = np.random.default_rng(0)
     scale = 1.0 / np.sqrt(w.spec.state_size)
     params = rng.uniform(-scale, scale, w.spec.param_count(w.I)).astype(np.float32)
@@ -166,10 +199,95 @@ def bench_workload(w: Workload, threads: int, repeat: int, provider: str, mxnet:
         )
     results.append(_torch_result(w, params, threads, repeat, provider))
     if mxnet and provider == "cpu":
-        results.append(_mxnet_result(w, threads, repeat))
+        results.append(_mxnet_result(w, threads, repeat, mxnet_venv))
     for r in results:
         print(f"  {r.peer:<18} {'-' if r.ms is None else f'{r.ms:9.3f} ms'}  {r.note}", flush=True)
     return results
+
+
+def run_model_bench(args: argparse.Namespace) -> int:
+    """``onnx-rnn bench MODEL.onnx``: random inputs from the declared shapes, p50/p90/p99 of ``--repeat`` runs."""
+    import onnxruntime as ort  # noqa: PLC0415
+
+    from .runtime import InferenceSession  # noqa: PLC0415
+
+    repeat = 100 if args.repeat is None else args.repeat
+    if repeat < 1 or args.threads < 1:
+        raise OnnxRnnError("--repeat and --threads must be at least 1")
+    sizes = parse_dim_sizes(args.shape)
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = args.threads
+    options.inter_op_num_threads = 1
+    providers = ["CUDAExecutionProvider"] if args.provider == "cuda" else ["CPUExecutionProvider"]
+    session = InferenceSession(args.model, options, providers=providers)
+    feeds = random_feeds(session.get_inputs(), sizes)
+    for name, value in feeds.items():
+        print(f"input {name}: {value.dtype} {tuple(value.shape)}")
+    times = timed_ms(lambda: session.run(None, feeds), repeat)
+    p50, p90, p99 = np.percentile(times, [50, 90, 99])
+    print(
+        f"{args.model}: {repeat} runs, {args.threads} threads, {args.provider}: p50 {p50:.3f} ms, "
+        f"p90 {p90:.3f} ms, p99 {p99:.3f} ms, min {min(times):.3f} ms"
+    )
+    return 0
+
+
+def parse_dim_sizes(items: list[str]) -> dict[str, int]:
+    """``["time=200", "batch=8"]`` -> {"time": 200, "batch": 8}."""
+    sizes = {}
+    for item in items:
+        name, sep, text = item.partition("=")
+        if not sep or not name.strip() or not text.strip().isdigit() or int(text) < 1:
+            raise OnnxRnnError(f"--shape takes NAME=SIZE with a positive SIZE (e.g. time=200), got {item!r}")
+        sizes[name.strip()] = int(text)
+    return sizes
+
+
+_RANDOM_DTYPES = {
+    "tensor(float16)": np.float16,
+    "tensor(float)": np.float32,
+    "tensor(double)": np.float64,
+    "tensor(int32)": np.int32,
+    "tensor(int64)": np.int64,
+    "tensor(bool)": np.bool_,
+}
+
+
+def random_feeds(inputs: Sequence[Any], sizes: dict[str, int]) -> dict[str, np.ndarray]:
+    """Standard-normal floats (integers: 1; they are lengths or indices) shaped as each input declares, symbolic
+    dimensions taken from ``sizes``."""
+    rng = np.random.default_rng(0)
+    feeds: dict[str, np.ndarray] = {}
+    for info in inputs:
+        dtype = _RANDOM_DTYPES.get(info.type)
+        if dtype is None:
+            raise OnnxRnnError(f"input {info.name!r} has type {info.type}; bench makes only numeric tensors")
+        shape = []
+        for dim in info.shape:
+            if isinstance(dim, int) and dim >= 0:
+                shape.append(dim)
+            elif isinstance(dim, str) and dim in sizes:
+                shape.append(sizes[dim])
+            else:
+                raise OnnxRnnError(
+                    f"input {info.name!r} has symbolic dimension {dim!r}: give its size with --shape {dim}=SIZE"
+                )
+        if np.issubdtype(dtype, np.floating):
+            feeds[info.name] = rng.standard_normal(shape).astype(dtype)
+        else:
+            feeds[info.name] = np.ones(shape, dtype)
+    return feeds
+
+
+def timed_ms(step: Callable[[], object], repeat: int) -> list[float]:
+    """Milliseconds of each of ``repeat`` calls of ``step``, after one warm-up call."""
+    step()
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        step()
+        times.append((time.perf_counter() - start) * 1e3)
+    return times
 
 
 def min_ms(step: Callable[[], object], repeat: int) -> float:
@@ -283,11 +401,14 @@ def _torch_module(w: Workload, params: np.ndarray) -> torch.nn.RNNBase:
     return module.eval()
 
 
-def _mxnet_result(w: Workload, threads: int, repeat: int) -> Result:
-    root = Path(__file__).resolve().parent.parent
-    python, script = root / ".venv-mxnet" / "bin" / "python", root / "tools" / "mxnet_bench.py"
+def _mxnet_result(w: Workload, threads: int, repeat: int, venv: Path | None = None) -> Result:
+    """MXNet's time, from tools/mxnet_bench.py run by the MXNet venv's Python. ``venv`` (``--mxnet-venv``, which
+    ``make bench`` passes: an installed onnx_rnn is not inside the checkout) defaults to the checkout's
+    .venv-mxnet beside this package; the script is the checkout's, beside the venv."""
+    venv = Path(__file__).resolve().parent.parent / ".venv-mxnet" if venv is None else venv.resolve()
+    python, script = venv / "bin" / "python", venv.parent / "tools" / "mxnet_bench.py"
     if not python.exists() or not script.exists():
-        return Result(w.name, "mxnet 1.9.1", None, "no .venv-mxnet (tools/mxnet_env.sh makes it)")
+        return Result(w.name, "mxnet 1.9.1", None, f"no MXNet venv at {venv} (tools/mxnet_env.sh makes it)")
     s = w.spec
     T, N = (1, w.N) if w.streaming else (w.T, w.N)
     cmd = [

@@ -12,7 +12,6 @@ import numpy as np
 
 from .errors import OnnxRnnError
 from .providers import provider_names
-from .session import run_model
 
 if TYPE_CHECKING:
     import onnx
@@ -62,6 +61,8 @@ def check_model(
     """Run ``model`` on the golden inputs; compare every graph output with ``<name>`` or ``output<i>``."""
     import onnx  # noqa: PLC0415
 
+    from .session import run_model  # noqa: PLC0415 (onnxruntime loads only when a check runs)
+
     arrays = load_golden(golden_path)
     proto = model if isinstance(model, onnx.ModelProto) else _load(model)
     input_names = [i.name for i in proto.graph.input if i.name not in {t.name for t in proto.graph.initializer}]
@@ -90,6 +91,31 @@ def _load(path: str | os.PathLike[str]) -> onnx.ModelProto:
         raise OnnxRnnError(f"cannot read ONNX model {path}: {' '.join(str(error).split())}") from error
 
 
+def implementations(model: onnx.ModelProto | str | os.PathLike[str]) -> list[str]:
+    """One line per custom node saying what runs it in :func:`onnx_rnn.InferenceSession`: the plugin's kernel
+    (the plugin is registered, and ONNX Runtime then prefers its kernel to the model-local function), else the
+    node's fallback function of standard operators. A model without custom nodes: one line saying so."""
+    from .export.builder import CUSTOM_DOMAIN  # noqa: PLC0415
+    from .runtime import plugin_serves  # noqa: PLC0415
+
+    proto = _load(model) if isinstance(model, (str, os.PathLike)) else model
+    custom = [n for n in proto.graph.node if n.domain == CUSTOM_DOMAIN]
+    if not custom:
+        return ["standard ONNX nodes only: ONNX Runtime's kernels run everything (the plugin is not loaded)"]
+    serves = plugin_serves(proto)
+    local = {(f.domain, f.name) for f in proto.functions}
+    lines = []
+    for node in custom:
+        what = f"{node.domain}.{node.op_type} node {node.name or '(unnamed)'}"
+        if serves:
+            lines.append(f"{what}: plugin kernel")
+        elif (node.domain, node.op_type) in local:
+            lines.append(f"{what}: fallback function (standard ONNX operators; the plugin is not built)")
+        else:
+            lines.append(f"{what}: nothing (needs the plugin)")
+    return lines
+
+
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("model", help="the .onnx model")
     p.add_argument(
@@ -99,7 +125,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--rtol", type=float, help="relative tolerance (default 1e-5; 1e-2 for float16)")
     p.add_argument("--atol", type=float, help="absolute tolerance (default as --rtol)")
-    p.add_argument("--provider", choices=["cpu", "cuda"], action="append")
+    p.add_argument(
+        "--provider",
+        choices=["cpu", "cuda"],
+        action="append",
+        help="execution provider, in order of preference (repeat to allow a fallback)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -109,6 +140,8 @@ def run(args: argparse.Namespace) -> int:
     arrays = load_golden(args.golden)
     if "source" in arrays:
         print(f"expected outputs from: {arrays['source']}")
+    for line in implementations(args.model):
+        print(f"ran: {line}")
     for r in results:
         print(
             f"{r.name}: max abs error {r.max_abs:.3e}, max rel error {r.max_rel:.3e} "

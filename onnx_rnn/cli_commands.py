@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import platform
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from .errors import OnnxRnnError
-from .files import load_array, load_attrs, save_model
 from .providers import PROVIDERS, provider_names
+
+if TYPE_CHECKING:
+    import onnx
+
+# Parse-time imports stay light (argparse, numpy): onnx and onnxruntime load inside the handlers, so `--help`
+# answers at once.
 
 
 # ---------------------------------------------------------------- convert
@@ -26,16 +32,26 @@ def add_convert_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--params", help="MXNet's flat parameter vector (.npy, or .npz with --params-key)")
     p.add_argument("--params-key", help="the array's name inside a .npz given to --params")
     p.add_argument("--attrs", help="the RNN operator's attributes as MXNet's symbol JSON writes them")
-    p.add_argument("--mode", choices=["lstm", "gru", "rnn_tanh", "rnn_relu"])
-    p.add_argument("--state-size", type=int)
-    p.add_argument("--num-layers", type=int)
-    p.add_argument("--bidirectional", action="store_true", default=None)
-    p.add_argument("--state-outputs", action="store_true", default=None)
-    p.add_argument("--use-sequence-length", action="store_true", default=None)
-    p.add_argument("--projection-size", type=int)
-    p.add_argument("--lstm-state-clip-min", type=float)
-    p.add_argument("--lstm-state-clip-max", type=float)
-    p.add_argument("--lstm-state-clip-nan", action="store_true", default=None)
+    p.add_argument("--mode", choices=["lstm", "gru", "rnn_tanh", "rnn_relu"], help="MXNet RNN mode")
+    p.add_argument("--state-size", type=int, metavar="H", help="hidden state size (MXNet state_size)")
+    p.add_argument("--num-layers", type=int, metavar="L", help="stacked layers (default 1)")
+    p.add_argument("--bidirectional", action="store_true", default=None, help="both directions in every layer")
+    p.add_argument("--state-outputs", action="store_true", default=None, help="also output the final states")
+    p.add_argument(
+        "--use-sequence-length",
+        action="store_true",
+        default=None,
+        help="add an int32 sequence_length (N,) input (cuDNN padded-data semantics)",
+    )
+    p.add_argument("--projection-size", type=int, metavar="P", help="LSTM projection size (LSTMP), below --state-size")
+    p.add_argument("--lstm-state-clip-min", type=float, metavar="A", help="LSTM: clip the cell state to >= A")
+    p.add_argument("--lstm-state-clip-max", type=float, metavar="B", help="LSTM: clip the cell state to <= B")
+    p.add_argument(
+        "--lstm-state-clip-nan",
+        action="store_true",
+        default=None,
+        help="LSTM clipping: a NaN cell becomes the lower bound (default: NaN propagates)",
+    )
     p.add_argument("--input-size", type=int, help="checked against the size the parameter vector implies")
     p.add_argument(
         "--input-shape",
@@ -93,6 +109,7 @@ def run_convert(args: argparse.Namespace) -> int:
     if args.checkpoint:
         return _convert_checkpoint(args)
     from .export import export_spec  # noqa: PLC0415
+    from .files import load_array, save_model  # noqa: PLC0415
     from .spec import RNNSpec  # noqa: PLC0415
 
     if args.params is None:
@@ -112,15 +129,39 @@ def run_convert(args: argparse.Namespace) -> int:
         **_backend_kwargs(args),
     )
     save_model(model, args.output)
-    print(
-        f"wrote {args.output}: {spec.describe()}, {parameters.dtype}, input size "
-        f"{spec.input_size_from_count(parameters.size)}"
-    )
+    print(written_summary(args.output, model))
     return 0
+
+
+def written_summary(path: str, model: onnx.ModelProto) -> str:
+    """What both convert forms print: nodes, inputs and outputs with their shapes, and whether it has custom
+    nodes (symbolic dimensions by name: README, Symbolic dimensions)."""
+    from .export.builder import CUSTOM_DOMAIN  # noqa: PLC0415
+
+    graph = model.graph
+    inputs = ", ".join(f"{i.name}{_shape(i)}" for i in graph.input)
+    outputs = ", ".join(f"{o.name}{_shape(o)}" for o in graph.output)
+    custom = any(n.domain == CUSTOM_DOMAIN for n in graph.node)
+    return f"wrote {path}: {len(graph.node)} nodes; inputs {inputs}; outputs {outputs}" + (
+        "; uses the onnx_rnn.LSTMP custom op" if custom else ""
+    )
+
+
+def _shape(value_info: onnx.ValueInfoProto) -> str:
+    tensor = value_info.type.tensor_type
+    if not tensor.HasField("shape"):
+        return "(?)"
+    dims = [
+        d.dim_param if d.HasField("dim_param") else str(d.dim_value) if d.HasField("dim_value") else "?"
+        for d in tensor.shape.dim
+    ]
+    return "(" + ", ".join(dims) + ")"
 
 
 def _spec_attrs(args: argparse.Namespace) -> dict[str, Any]:
     """Spec attributes from --attrs, overridden by explicit flags (flags win)."""
+    from .files import load_attrs  # noqa: PLC0415
+
     attrs = load_attrs(args.attrs) if args.attrs else {}
     for name in _SPEC_FLAGS:
         value = getattr(args, name)
@@ -169,10 +210,16 @@ def run_run(args: argparse.Namespace) -> int:
     from .session import run_model  # noqa: PLC0415
 
     feeds = dict(_parse_input(item) for item in args.input)
+    for name, value in feeds.items():
+        logging.getLogger("onnx_rnn").info("input %s: %s %s", name, value.dtype, tuple(value.shape))
     outputs = run_model(args.model, feeds, providers=provider_names(args.provider))
     out_dir = Path(args.out_dir)
     if not out_dir.is_dir():
         raise OnnxRnnError(f"--out-dir {out_dir} is not a folder")
+    from .check import implementations  # noqa: PLC0415
+
+    for line in implementations(args.model):
+        print(f"ran: {line}")
     for name, value in outputs.items():
         np.save(out_dir / f"{_file_stem(name)}.npy", value)
         print(f"{name}: shape {tuple(value.shape)} {value.dtype} -> {out_dir / (_file_stem(name) + '.npy')}")
@@ -180,6 +227,8 @@ def run_run(args: argparse.Namespace) -> int:
 
 
 def _parse_input(item: str) -> tuple[str, np.ndarray]:
+    from .files import load_array  # noqa: PLC0415
+
     name, sep, path = item.partition("=")
     if not sep or not name or not path:
         raise OnnxRnnError(f"--input takes NAME=FILE.npy, got {item!r}")
@@ -213,7 +262,7 @@ def run_info(args: argparse.Namespace) -> int:
     import onnxruntime as ort  # noqa: PLC0415
 
     from . import __version__  # noqa: PLC0415
-    from .runtime import library_path, plugin_cuda_status, plugin_providers  # noqa: PLC0415
+    from .runtime import cpu_kernel_path, library_path, plugin_cuda_status, plugin_providers  # noqa: PLC0415
 
     print(f"onnx-rnn     {__version__}")
     print(f"python       {platform.python_version()}")
@@ -229,6 +278,7 @@ def run_info(args: argparse.Namespace) -> int:
     print(f"plugin       {path}")
     print(f"plugin serves {', '.join(plugin_providers())}")
     print(f"plugin CUDA  {plugin_cuda_status()}")
+    print(f"plugin CPU   {cpu_kernel_path()}")
     return 0
 
 

@@ -69,12 +69,26 @@ def needs_plugin(model: onnx.ModelProto) -> bool:
     return any(n.domain == CUSTOM_DOMAIN and (n.domain, n.op_type) not in local for n in model.graph.node)
 
 
+def uses_custom_ops(model: onnx.ModelProto) -> bool:
+    """True when a graph node is of our domain (with or without a fallback function)."""
+    from .export.builder import CUSTOM_DOMAIN  # noqa: PLC0415
+
+    return any(n.domain == CUSTOM_DOMAIN for n in model.graph.node)
+
+
+def plugin_serves(model: onnx.ModelProto) -> bool:
+    """True when :func:`InferenceSession` registers the plugin for ``model``: it has custom nodes and the
+    library is built. Then the plugin's kernel runs them; otherwise their fallback functions do."""
+    return uses_custom_ops(model) and plugin_available()
+
+
 def InferenceSession(  # named like onnxruntime.InferenceSession, which it mirrors
     model_or_path: onnx.ModelProto | bytes | str | os.PathLike[str],
     sess_options: ort.SessionOptions | None = None,
     providers: Sequence[str] | None = None,
 ) -> ort.InferenceSession:
-    """An ``onnxruntime.InferenceSession`` with the onnx-rnn plugin registered when it is built.
+    """An ``onnxruntime.InferenceSession`` with the onnx-rnn plugin registered when the model has custom nodes
+    and the plugin is built (a model of standard nodes never loads the library).
 
     A model that needs the plugin while it is missing raises :class:`OnnxRnnError` saying how to get it, and so
     does a node of our domain the plugin would refuse or misread (export/contract.py). ``sess_options`` is
@@ -86,7 +100,7 @@ def InferenceSession(  # named like onnxruntime.InferenceSession, which it mirro
     model_bytes, model = _load(model_or_path)
     check_custom_nodes(model)
     options = copy_session_options(sess_options)
-    if plugin_available():
+    if plugin_serves(model):  # only for custom nodes: a model of standard nodes never loads the library
         options.register_custom_ops_library(library_path())
     elif needs_plugin(model):
         library_path()  # raises with the explanation
@@ -224,6 +238,20 @@ def plugin_cuda_status() -> str:
     return status.decode()
 
 
+def cpu_kernel_path() -> str:
+    """The instruction set the plugin's CPU kernel uses for sessions created now, as
+    "avx2 (this CPU: avx2,avx512-on-avx2,baseline)": the best this CPU runs, or the one $ONNX_RNN_CPU_ISA
+    forces ("error: ..." when that is unknown or unsupported here). See custom_ops/README.md, "Instruction sets"."""
+    import ctypes  # noqa: PLC0415
+
+    library = ctypes.CDLL(library_path())
+    path, paths = getattr(library, "OnnxRnnCpuKernelPath", None), getattr(library, "OnnxRnnCpuKernelPaths", None)
+    if path is None or paths is None:
+        return "unknown (the library does not report it)"
+    path.restype = paths.restype = ctypes.c_char_p
+    return f"{path().decode()} (this CPU: {paths().decode()})"
+
+
 def _providers(providers: Sequence[str] | None) -> list[str]:
     """Check the requested providers against this onnxruntime build; never switch silently.
 
@@ -243,7 +271,7 @@ def _providers(providers: Sequence[str] | None) -> list[str]:
     if not kept:
         raise OnnxRnnError(
             f"execution provider(s) {', '.join(missing)} not available in this onnxruntime "
-            f"(available: {', '.join(sorted(available))}); for CUDA install onnx-rnn[gpu] on a machine with "
+            f"(available: {', '.join(sorted(available))}); for CUDA install onnxruntime-gpu as docs/gpu.md says, on a machine with "
             "an NVIDIA GPU, or list CPUExecutionProvider as a fallback"
         )
     warnings.warn(f"{', '.join(missing)} not available; running on {', '.join(map(str, kept))}", stacklevel=3)

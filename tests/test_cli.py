@@ -177,7 +177,7 @@ def test_run_rejects_wrong_shape(fixture_files, capsys):
         )
         == 2
     )
-    assert "input 'data' must have shape (T, N, 6)" in capsys.readouterr().err
+    assert "input 'data' must have shape (time, batch, 6)" in capsys.readouterr().err
 
 
 def test_usage_error_and_no_traceback_in_a_real_process(tmp_path):

@@ -1,6 +1,6 @@
 """The CUDA path: the plugin's CUDA kernel and standard nodes on ONNX Runtime's CUDAExecutionProvider.
 
-Tests marked ``gpu`` need onnxruntime-gpu (``pip install .[gpu]``), an NVIDIA GPU and a plugin built with its
+Tests marked ``gpu`` need onnxruntime-gpu (docs/gpu.md), an NVIDIA GPU and a plugin built with its
 CUDA kernel (nvcc + cuBLAS at build time); without any of these they skip and say which is missing. The other
 tests run everywhere: which providers the plugin reports, and the clear error when CUDA is asked for where there
 is none.
@@ -59,7 +59,7 @@ def _why_no_cuda() -> str | None:
 
     if CUDA not in ort.get_available_providers():
         return (
-            f"onnxruntime {ort.__version__} has no {CUDA} (install onnx-rnn[gpu] on a machine with an "
+            f"onnxruntime {ort.__version__} has no {CUDA} (install onnxruntime-gpu as docs/gpu.md says, on a machine with an "
             "NVIDIA GPU; see docs/gpu.md)"
         )
     if not plugin_available():

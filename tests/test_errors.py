@@ -104,9 +104,9 @@ def test_session_rejects_wrong_input_shape():
         "state_cell": np.zeros((1, 3, 4), np.float32),
     }
     assert run_model(model, good)["output"].shape == (2, 3, 4)
-    with pytest.raises(OnnxRnnError, match=r"input 'data' must have shape \(T, N, 3\), got \(2, 3, 5\)"):
+    with pytest.raises(OnnxRnnError, match=r"input 'data' must have shape \(time, batch, 3\), got \(2, 3, 5\)"):
         run_model(model, good | {"data": np.zeros((2, 3, 5), np.float32)})
-    with pytest.raises(OnnxRnnError, match="dimension N is 3 in input 'data' but 2 in input 'state'"):
+    with pytest.raises(OnnxRnnError, match="dimension batch is 3 in input 'data' but 2 in input 'state'"):
         run_model(model, good | {"state": np.zeros((1, 2, 4), np.float32)})
     with pytest.raises(OnnxRnnError, match="must be float32, got float64"):
         run_model(model, good | {"data": np.zeros((2, 3, 3))})

@@ -39,9 +39,9 @@ def test_graph_interface_and_standard_nodes(mode):
     onnx.checker.check_model(model, full_check=True)
     inputs = [(i.name, [d.dim_param or d.dim_value for d in i.type.tensor_type.shape.dim]) for i in model.graph.input]
     lstm = mode == "lstm"
-    assert inputs == [("data", ["T", "N", 2]), ("state", [6, "N", 4])] + (
-        [("state_cell", [6, "N", 4])] if lstm else []
-    ) + [("sequence_length", ["N"])]
+    assert inputs == [("data", ["time", "batch", 2]), ("state", [6, "batch", 4])] + (
+        [("state_cell", [6, "batch", 4])] if lstm else []
+    ) + [("sequence_length", ["batch"])]
     assert [o.name for o in model.graph.output] == ["output", "state_output"] + (["state_cell_output"] if lstm else [])
     op = {"lstm": "LSTM", "gru": "GRU"}.get(mode, "RNN")
     layers = [n for n in model.graph.node if n.op_type == op]

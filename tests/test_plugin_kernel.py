@@ -49,6 +49,31 @@ def _find_library() -> tuple[str | None, str]:
 LIB, _WHY = _find_library()
 pytestmark = pytest.mark.skipif(LIB is None, reason=_WHY)
 
+
+def _cpu_paths() -> list[str]:
+    """The CPU kernel paths (instruction sets) every test runs with: $ONNX_RNN_TEST_CPU_ISA (comma-separated),
+    else every path the library says this CPU can run (custom_ops/src/cpu/gemm_dispatch.h)."""
+    chosen = os.environ.get("ONNX_RNN_TEST_CPU_ISA")
+    if chosen:
+        return chosen.split(",")
+    if LIB is None:
+        return ["auto"]
+    import ctypes
+
+    query = getattr(ctypes.CDLL(LIB), "OnnxRnnCpuKernelPaths", None)
+    if query is None:  # a library from before the dispatch
+        return ["auto"]
+    query.restype = ctypes.c_char_p
+    return query().decode().split(",")
+
+
+@pytest.fixture(autouse=True, params=_cpu_paths())
+def cpu_path(request, monkeypatch):
+    """Runs the test with the kernel's instruction set forced (read when a session creates its kernels)."""
+    monkeypatch.setenv("ONNX_RNN_CPU_ISA", request.param)
+    return request.param
+
+
 INPUTS = ["X", "W", "R", "B", "sequence_lens", "initial_h", "initial_c", "projection"]
 OUTPUTS = ["Y", "Y_h", "Y_c"]
 ONNX_TYPE = {

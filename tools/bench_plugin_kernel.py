@@ -5,7 +5,8 @@
   LSTM:  T=200 N=8 I=256 H=512, 2 layers:        onnx_rnn.LSTM vs ONNX Runtime's own LSTM (vs torch, for scale)
 
 Every runtime gets the same number of threads (--threads, default 2); the candidates of a workload run\ninterleaved, min of --runs runs each after one warm-up.
-Library: $ONNX_RNN_CUSTOM_OPS_LIBRARY, else build/plugin/libonnx_rnn_ops.so.
+Library: $ONNX_RNN_CUSTOM_OPS_LIBRARY, else build/plugin/libonnx_rnn_ops.so. tools/roofline.py compares the
+CPU paths (and reports the fraction of FMA peak).
 """
 
 from __future__ import annotations
@@ -116,7 +117,10 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--only", choices=["lstmp", "lstm"], default=None)
+    ap.add_argument("--isa", help="force the CPU kernel path (ONNX_RNN_CPU_ISA: avx512, avx2, baseline, ...)")
     args = ap.parse_args()
+    if args.isa:
+        os.environ["ONNX_RNN_CPU_ISA"] = args.isa  # read when each session creates its kernels
     lib = library()
     rng = np.random.default_rng(0)
     T, N, I, L = 200, 8, 256, 2

@@ -2,7 +2,7 @@
 #ifndef ONNX_RNN_OPS_LSTM_CPU_H_
 #define ONNX_RNN_OPS_LSTM_CPU_H_
 
-#include "half_convert.h"
+#include "cpu/half_convert.h"
 #include "lstm_params.h"
 #include "onnxruntime_c_api.h"
 

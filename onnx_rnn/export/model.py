@@ -11,7 +11,7 @@ from ..spec import RNNSpec
 from .builder import DEFAULT_OPSET, MIN_OPSET, GraphBuilder
 from .rnn import emit_rnn
 
-SEQ, BATCH = "T", "N"
+SEQ, BATCH = "time", "batch"  # the same names as checkpoint conversion gives (README: Symbolic dimensions)
 
 
 def export_rnn(

@@ -8,12 +8,8 @@ from __future__ import annotations
 import argparse
 import re
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
 from ..errors import OnnxRnnError
-
-if TYPE_CHECKING:
-    import onnx
 
 _SYMBOLIC = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
@@ -83,6 +79,7 @@ def checkpoint_files(files: Sequence[str]) -> tuple[str, str]:
 
 
 def run_convert_checkpoint(args: argparse.Namespace) -> int:
+    from ..cli_commands import written_summary  # noqa: PLC0415
     from ..files import save_model  # noqa: PLC0415
     from .convert import convert_checkpoint  # noqa: PLC0415
 
@@ -98,26 +95,8 @@ def run_convert_checkpoint(args: argparse.Namespace) -> int:
         plugin_only=args.plugin_only,
     )
     save_model(model, args.output)
-    graph = model.graph
-    inputs = ", ".join(f"{i.name}{_shape(i)}" for i in graph.input)
-    outputs = ", ".join(f"{o.name}{_shape(o)}" for o in graph.output)
-    custom = any(op.domain and op.domain != "ai.onnx" for op in model.opset_import)
-    print(
-        f"wrote {args.output}: {len(graph.node)} nodes; inputs {inputs}; outputs {outputs}"
-        + ("; uses the onnx_rnn.LSTMP custom op" if custom else "")
-    )
+    print(written_summary(args.output, model))
     left_out = model.doc_string.partition("heads left out (not in --outputs): ")[2]
     if left_out:
         print(f"note: left out the heads {left_out} (not named in --outputs)")
     return 0
-
-
-def _shape(value_info: onnx.ValueInfoProto) -> str:
-    tensor = value_info.type.tensor_type
-    if not tensor.HasField("shape"):
-        return "(?)"
-    dims = [
-        d.dim_param if d.HasField("dim_param") else str(d.dim_value) if d.HasField("dim_value") else "?"
-        for d in tensor.shape.dim
-    ]
-    return "(" + ", ".join(dims) + ")"

@@ -3,21 +3,15 @@
 // Scalar functions are portable integer code: half -> float is exact; float -> half rounds to nearest, ties to
 // even, overflows to infinity (|x| >= 65520), produces half subnormals, and keeps NaN a (quiet) NaN with the sign
 // and the top payload bits. Neither depends on the floating-point environment (rounding mode, FTZ/DAZ).
-// The bulk functions use the F16C instructions (vcvtph2ps / vcvtps2ph, the same IEEE conversions) when the
-// compiler targets them (__F16C__, e.g. -march=native on any x86-64 CPU since 2012), else the scalar code.
-#ifndef ONNX_RNN_OPS_HALF_CONVERT_H_
-#define ONNX_RNN_OPS_HALF_CONVERT_H_
+// The bulk functions (half_convert.cc) use the F16C instructions (vcvtph2ps / vcvtps2ph, the same IEEE
+// conversions; half_convert_f16c.cc, compiled with -mf16c) when asked to (the dispatched path has F16C,
+// gemm_dispatch.h), else the scalar code.
+#ifndef ONNX_RNN_OPS_CPU_HALF_CONVERT_H_
+#define ONNX_RNN_OPS_CPU_HALF_CONVERT_H_
 
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
-
-#if defined(__F16C__) && defined(__AVX__)
-#include <immintrin.h>
-#define ONNX_RNN_HAVE_F16C 1
-#else
-#define ONNX_RNN_HAVE_F16C 0
-#endif
 
 namespace onnx_rnn {
 
@@ -81,28 +75,15 @@ inline uint16_t float_to_half_bits(float f) {
   return static_cast<uint16_t>(sign | r);
 }
 
-inline void half_to_float(const Half* src, float* dst, size_t n) {
-  size_t i = 0;
-#if ONNX_RNN_HAVE_F16C
-  for (; i + 8 <= n; i += 8) {
-    const __m128i h = _mm_loadu_si128(reinterpret_cast<const __m128i*>(src + i));
-    _mm256_storeu_ps(dst + i, _mm256_cvtph_ps(h));
-  }
-#endif
-  for (; i < n; ++i) dst[i] = half_bits_to_float(src[i].bits);
-}
+// n values; with f16c the F16C instructions (the caller checked that the CPU has them), else scalar code. Same
+// results either way.
+void half_to_float(const Half* src, float* dst, size_t n, bool f16c);
+void float_to_half(const float* src, Half* dst, size_t n, bool f16c);
 
-inline void float_to_half(const float* src, Half* dst, size_t n) {
-  size_t i = 0;
-#if ONNX_RNN_HAVE_F16C
-  for (; i + 8 <= n; i += 8) {
-    const __m128i h = _mm256_cvtps_ph(_mm256_loadu_ps(src + i), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-    _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + i), h);
-  }
-#endif
-  for (; i < n; ++i) dst[i].bits = float_to_half_bits(src[i]);
-}
+// The F16C loops (half_convert_f16c.cc): the first n - n % 8 values.
+void half_to_float_f16c(const Half* src, float* dst, size_t n);
+void float_to_half_f16c(const float* src, Half* dst, size_t n);
 
 }  // namespace onnx_rnn
 
-#endif  // ONNX_RNN_OPS_HALF_CONVERT_H_
+#endif  // ONNX_RNN_OPS_CPU_HALF_CONVERT_H_
