@@ -149,8 +149,8 @@ std::string validate_lstm_inputs(const LstmAttrs& attrs, const TensorDesc* in, i
   d.has_h0 = num_inputs > kInitialH && in[kInitialH].present;
   d.has_c0 = num_inputs > kInitialC && in[kInitialC].present;
 
-  std::string err;
-  if (!(err = check_shape(kW, in[kW], {d.D, 4 * d.H, d.I}, "(D, 4*hidden_size, I)")).empty()) return err;
+  std::string err = check_shape(kW, in[kW], {d.D, 4 * d.H, d.I}, "(D, 4*hidden_size, I)");
+  if (!err.empty()) return err;
   if (d.has_proj) {
     const TensorDesc& Pj = in[kProjection];
     if (Pj.dims.size() == 2) {
@@ -165,7 +165,8 @@ std::string validate_lstm_inputs(const LstmAttrs& attrs, const TensorDesc* in, i
       return s.str();
     }
     d.P = Pj.dims[1];
-    if (!(err = check_shape(kProjection, Pj, {d.D, d.P, d.H}, "(D, P, hidden_size)")).empty()) return err;
+    err = check_shape(kProjection, Pj, {d.D, d.P, d.H}, "(D, P, hidden_size)");
+    if (!err.empty()) return err;
     if (d.P <= 0) {
       s << prefix(kProjection) << " must have P > 0, got " << shape_to_string(Pj.dims);
       return s.str();
@@ -174,16 +175,16 @@ std::string validate_lstm_inputs(const LstmAttrs& attrs, const TensorDesc* in, i
   } else {
     d.S = d.H;
   }
-  if (!(err = check_shape(kR, in[kR], {d.D, 4 * d.H, d.S},
-                          d.has_proj ? "(D, 4*hidden_size, P) (S = P with projection)"
-                                     : "(D, 4*hidden_size, hidden_size) (S = hidden_size without projection)"))
-           .empty())
-    return err;
-  if (d.has_B && !(err = check_shape(kB, in[kB], {d.D, 8 * d.H}, "(D, 8*hidden_size)")).empty()) return err;
-  if (d.has_seq && !(err = check_shape(kSeqLens, in[kSeqLens], {d.N}, "(N,)")).empty()) return err;
-  if (d.has_h0 && !(err = check_shape(kInitialH, in[kInitialH], {d.D, d.N, d.S}, "(D, N, S)")).empty()) return err;
-  if (d.has_c0 && !(err = check_shape(kInitialC, in[kInitialC], {d.D, d.N, d.H}, "(D, N, hidden_size)")).empty())
-    return err;
+  err = check_shape(kR, in[kR], {d.D, 4 * d.H, d.S},
+                    d.has_proj ? "(D, 4*hidden_size, P) (S = P with projection)"
+                               : "(D, 4*hidden_size, hidden_size) (S = hidden_size without projection)");
+  if (!err.empty()) return err;
+  // The optional inputs, in input order; the first wrong one is reported.
+  if (d.has_B) err = check_shape(kB, in[kB], {d.D, 8 * d.H}, "(D, 8*hidden_size)");
+  if (err.empty() && d.has_seq) err = check_shape(kSeqLens, in[kSeqLens], {d.N}, "(N,)");
+  if (err.empty() && d.has_h0) err = check_shape(kInitialH, in[kInitialH], {d.D, d.N, d.S}, "(D, N, S)");
+  if (err.empty() && d.has_c0) err = check_shape(kInitialC, in[kInitialC], {d.D, d.N, d.H}, "(D, N, hidden_size)");
+  if (!err.empty()) return err;
   // Every buffer size the kernels derive (outputs, gates, packed weights) must fit in int64 bytes.
   const int64_t G = 4 * d.H, W = std::max({d.I, d.S, d.H, G});
   int64_t bytes = 0;

@@ -37,7 +37,7 @@ constexpr const char* kUnimplementedOnnxLstmAttrs[] = {"activations", "activatio
 
 // The largest size (T, N, I, hidden_size, P) accepted: every element count and byte size the kernels compute
 // from sizes up to this bound fits in int64 (checked again on the products in validate_lstm_inputs).
-constexpr int64_t kMaxDim = (int64_t{1} << 31) - 1;
+constexpr int64_t kMaxDim = int64_t{2147483647};  // 2^31 - 1
 
 // Checks the attribute values that do not depend on the inputs. Returns "" when valid, else the message.
 std::string validate_lstm_attrs(const LstmAttrValues& values, LstmAttrs* out);

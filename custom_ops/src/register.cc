@@ -102,8 +102,9 @@ TensorAttr tensor_attr(const OrtKernelInfo* info, const char* name) {
   }
   void* data = nullptr;
   if (out.elem_type == ONNX_TENSOR_ELEMENT_DATA_TYPE_DOUBLE && out.count == 1 &&
-      ok(g_api->GetTensorMutableData(v, &data)) && data)
+      ok(g_api->GetTensorMutableData(v, &data)) && data) {
     out.value = *static_cast<const double*>(data);
+  }
   g_api->ReleaseValue(v);
   return out;
 }
@@ -135,9 +136,10 @@ std::string attr_error(const char* op, const char* name, const char* want, AttrT
 // Reads every attribute of the contract (docs/custom_op.md) with its exact type; "" or the error message.
 std::string read_attrs(const OrtKernelInfo* info, const char* op, LstmAttrValues* v) {
   for (const char* name : kUnimplementedOnnxLstmAttrs) {
-    if (attr_type(info, name) != AttrType::kAbsent)
+    if (attr_type(info, name) != AttrType::kAbsent) {
       return std::string(op) + ": attribute '" + name +
              "' (of ONNX's LSTM) is not implemented by this op; the node must not carry it (docs/custom_op.md)";
+    }
   }
   struct Want {
     const char* name;
@@ -152,26 +154,32 @@ std::string read_attrs(const OrtKernelInfo* info, const char* op, LstmAttrValues
     const bool clip = w.type == AttrType::kFloat;  // clip_min/clip_max: FLOAT, or a float64 scalar TENSOR
     if (clip && got == AttrType::kTensor) {
       const TensorAttr t = tensor_attr(info, w.name);
-      if (t.elem_type != ONNX_TENSOR_ELEMENT_DATA_TYPE_DOUBLE || t.count != 1)
+      if (t.elem_type != ONNX_TENSOR_ELEMENT_DATA_TYPE_DOUBLE || t.count != 1) {
         return std::string(op) + ": attribute '" + w.name +
                "' as a TENSOR must hold one float64 value (for float64 models), got element type " +
                std::to_string(t.elem_type) + " with " + std::to_string(t.count) + " elements";
+      }
       continue;
     }
-    if (got != w.type)
+    if (got != w.type) {
       return attr_error(op, w.name, clip ? "FLOAT (or a float64 scalar TENSOR)" : attr_type_name(w.type), got);
+    }
   }
-  if (attr_type(info, "hidden_size") == AttrType::kAbsent)
+  if (attr_type(info, "hidden_size") == AttrType::kAbsent) {
     return std::string(op) + ": attribute 'hidden_size' (INT) is required but missing";
-  if (!ok(g_api->KernelInfoGetAttribute_int64(info, "hidden_size", &v->hidden_size)))
+  }
+  if (!ok(g_api->KernelInfoGetAttribute_int64(info, "hidden_size", &v->hidden_size))) {
     return std::string(op) + ": cannot read attribute 'hidden_size'";
+  }
   if (attr_type(info, "direction") == AttrType::kString) {
     size_t size = 0;
-    if (!ok(g_api->KernelInfoGetAttribute_string(info, "direction", nullptr, &size)))
+    if (!ok(g_api->KernelInfoGetAttribute_string(info, "direction", nullptr, &size))) {
       return std::string(op) + ": cannot read attribute 'direction'";
+    }
     std::vector<char> buf(size + 1, '\0');
-    if (!ok(g_api->KernelInfoGetAttribute_string(info, "direction", buf.data(), &size)))
+    if (!ok(g_api->KernelInfoGetAttribute_string(info, "direction", buf.data(), &size))) {
       return std::string(op) + ": cannot read attribute 'direction'";
+    }
     v->direction = std::string(buf.data());
   }
   for (auto [name, has, value] : {std::tuple<const char*, bool*, double*>{"clip_min", &v->has_clip_min, &v->clip_min},
@@ -327,8 +335,9 @@ std::vector<LstmOp> make_ops() {
     all.push_back(make_op(c, kCpu, ONNX_TENSOR_ELEMENT_DATA_TYPE_DOUBLE, &lstm_create_cpu<double>));
     all.push_back(make_op(c, kCpu, ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT16, &lstm_create_cpu<Half>));
     if (const OnnxRnnCudaKernels* cuda = cuda_kernels(); cuda) {
-      for (int k = 0; k < cuda->num_float_types; ++k)
+      for (int k = 0; k < cuda->num_float_types; ++k) {
         all.push_back(make_op(c, kCuda, static_cast<ONNXTensorElementDataType>(cuda->float_types[k]), nullptr, cuda));
+      }
     }
   }
   return all;

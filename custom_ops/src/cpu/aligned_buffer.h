@@ -20,8 +20,10 @@ class AlignedBuffer {
     void* p = ::operator new[](n * sizeof(T) + 64, std::nothrow);
     if (!p) throw std::bad_alloc();
     raw_.reset(static_cast<unsigned char*>(p));
+    // Rounded up to 64 bytes by pointer arithmetic (not an integer-to-pointer cast).
     const auto addr = reinterpret_cast<std::uintptr_t>(p);
-    data_ = reinterpret_cast<T*>((addr + 63) & ~std::uintptr_t(63));
+    const size_t pad = static_cast<size_t>((64 - addr % 64) % 64);
+    data_ = reinterpret_cast<T*>(static_cast<unsigned char*>(p) + pad);
     size_ = n;
   }
   T* data() { return data_; }

@@ -38,7 +38,7 @@ struct IoType<Half> {
 };
 
 // Elements per conversion task (64K: ~1/4 MiB of float32 written per task).
-constexpr int64_t kConvertBlock = int64_t(1) << 16;
+constexpr int64_t kConvertBlock = int64_t{64} * 1024;
 
 // An input in the compute type: the tensor itself when IO is the compute type, else converted into scratch
 // (on the thread pool, in blocks).

@@ -65,7 +65,7 @@ std::string list_supported() {
   std::string s;
   for (const Path& p : kPaths) {
     if (!p.supported(cpu_features())) continue;
-    if (!s.empty()) s += ",";
+    if (!s.empty()) s += ',';
     s += p.name;
   }
   return s;

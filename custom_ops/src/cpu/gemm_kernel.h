@@ -43,11 +43,11 @@ struct Gemm {
   using Index = __PTRDIFF_TYPE__;
   using Size = __SIZE_TYPE__;
 
-  static constexpr Index kPanel = NV * W;
+  static constexpr Index kPanel = Index{NV} * W;
   // Depth per pass: a panel block of ~24 KiB stays in L1 while every row group walks it.
-  static constexpr Index kDepthBlock = (24 * 1024 / (kPanel * Index(sizeof(T)))) / 16 * 16 < 64
+  static constexpr Index kDepthBlock = (Index{24} * 1024 / (kPanel * Index(sizeof(T)))) / 16 * 16 < 64
                                            ? 64
-                                           : (24 * 1024 / (kPanel * Index(sizeof(T)))) / 16 * 16;
+                                           : (Index{24} * 1024 / (kPanel * Index(sizeof(T)))) / 16 * 16;
   static constexpr Index kPrefetch = 16;  // depth steps ahead
   static constexpr Index kStepLines = kPanel * Index(sizeof(T)) / 64 < 1 ? 1 : kPanel * Index(sizeof(T)) / 64;
   static constexpr Index kAlign = 64 / Index(sizeof(T));
@@ -134,7 +134,7 @@ struct Gemm {
   // FMA latency is covered.
   template <int R, int NVU>
   static void tile(const T* a, const T* b, Index kc, T* o, Index ldo, int cols) {
-    constexpr Index kStep = NVU * W;
+    constexpr Index kStep = Index{NVU} * W;
     constexpr bool kTwoChains = R * NVU < 8;
     const V zero = {};
     V x[R][NVU] = {}, y[R][NVU] = {};

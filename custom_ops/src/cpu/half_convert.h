@@ -22,10 +22,11 @@ struct Half {
 static_assert(sizeof(Half) == 2, "Half must be 2 bytes (ONNX Runtime's MLFloat16 layout)");
 
 inline float half_bits_to_float(uint16_t h) {
-  const uint32_t sign = static_cast<uint32_t>(h & 0x8000u) << 16;
-  const uint32_t exp = (h >> 10) & 0x1fu;
-  uint32_t mant = h & 0x3ffu;
-  uint32_t bits;
+  const uint32_t hb = h;  // unsigned before any bit operation (h alone promotes to int)
+  const uint32_t sign = (hb & 0x8000u) << 16;
+  const uint32_t exp = (hb >> 10) & 0x1fu;
+  uint32_t mant = hb & 0x3ffu;
+  uint32_t bits = 0;
   if (exp == 0x1f) {  // infinity, or NaN: quiet (as vcvtph2ps does), payload kept
     bits = sign | 0x7f800000u | (mant << 13) | (mant ? 0x400000u : 0u);
   } else if (exp != 0) {  // normal: rebias the exponent from 15 to 127
@@ -40,13 +41,13 @@ inline float half_bits_to_float(uint16_t h) {
     }
     bits = sign | (e << 23) | ((mant & 0x3ffu) << 13);
   }
-  float f;
+  float f = 0.f;
   std::memcpy(&f, &bits, sizeof f);
   return f;
 }
 
 inline uint16_t float_to_half_bits(float f) {
-  uint32_t x;
+  uint32_t x = 0;
   std::memcpy(&x, &f, sizeof x);
   const uint16_t sign = static_cast<uint16_t>((x >> 16) & 0x8000u);
   x &= 0x7fffffffu;

@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <cstring>
 #include <memory>
+#include <new>
 #include <string>
 #include <type_traits>
 #include <vector>
@@ -130,9 +131,9 @@ OrtStatus* lstm_compute_cpu_impl(const OrtApi* api, OrtKernelContext* ctx, const
   for (int dir = 0; dir < D; ++dir) {
     DirectionJob<T> job;
     job.X = X;
-    job.W = W ? W + dir * 4 * H * d.I : nullptr;
-    job.R = R ? R + dir * 4 * H * S : nullptr;
-    job.B = B ? B + dir * 8 * H : nullptr;
+    job.W = W ? W + int64_t{dir} * 4 * H * d.I : nullptr;
+    job.R = R ? R + int64_t{dir} * 4 * H * S : nullptr;
+    job.B = B ? B + int64_t{dir} * 8 * H : nullptr;
     job.h0 = h0 ? h0 + dir * N * S : nullptr;
     job.c0 = c0 ? c0 + dir * N * H : nullptr;
     job.Pw = Pw ? Pw + dir * d.P * H : nullptr;
@@ -239,7 +240,9 @@ OrtStatus* lstm_create_cpu(const OrtApi* api, const OrtKernelInfo* info, const L
     std::string error;
     const CpuKernels* kernels = select_cpu_kernels(&error);
     if (!kernels) return make_status(api, ORT_INVALID_ARGUMENT, "onnx_rnn.LSTM: " + error);
-    std::unique_ptr<CpuKernel<T>> k(new CpuKernel<T>(attrs, *kernels));
+    // nothrow: the allocation's failure is answered here with the same status status_from_exceptions gives.
+    std::unique_ptr<CpuKernel<T>> k(new (std::nothrow) CpuKernel<T>(attrs, *kernels));
+    if (!k) return make_status(api, ORT_RUNTIME_EXCEPTION, "onnx_rnn.LSTM (creating the kernel): out of memory");
     ONNX_RNN_RETURN_IF_ERROR(k->init(api, info));
     *out = k.release();
     return nullptr;

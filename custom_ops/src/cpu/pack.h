@@ -59,8 +59,9 @@ struct WeightLayout {
   // bias (4H, chunk order) for unit chunk k: Wb + Rb of B (8H).
   void chunk_bias(T* bias, const T* B, int64_t k) const {
     const int64_t H = units.n, j0 = units.begin(k), w = units.size(k);
-    for (int g = 0; g < 4; ++g)
+    for (int g = 0; g < 4; ++g) {
       for (int64_t u = 0; u < w; ++u) bias[4 * j0 + g * w + u] = B[g * H + j0 + u] + B[4 * H + g * H + j0 + u];
+    }
   }
 
   // Packs column tile t of the projection Pw (P, H) into dst (the tile's block).

@@ -35,7 +35,9 @@ class Runner {
   }
 
   bool failed() const { return failed_.load(); }
-  const std::string& error() const { return error_; }
+  const char* error() const {
+    return error_.empty() ? "onnx_rnn.LSTM: out of memory (while recording an error)" : error_.c_str();
+  }
 
  private:
   template <typename F>
@@ -53,20 +55,22 @@ class Runner {
     try {
       (*f)(i);
     } catch (const std::bad_alloc&) {
-      fail("onnx_rnn.LSTM: out of memory");
+      fail("out of memory");
     } catch (const std::exception& e) {
-      fail(std::string("onnx_rnn.LSTM: ") + e.what());
+      fail(e.what());
     } catch (...) {
-      fail("onnx_rnn.LSTM: unknown error");
+      fail("unknown error");
     }
   }
-  void fail(const std::string& msg) noexcept {
+  // Records the first failure. The message is built inside the try: if that runs out of memory, error_ stays
+  // empty and error() reports the lost message as what it is.
+  void fail(const char* what) noexcept {
     bool expected = false;
-    if (failed_.compare_exchange_strong(expected, true)) {
-      try {
-        error_ = msg;
-      } catch (...) {
-      }
+    if (!failed_.compare_exchange_strong(expected, true)) return;
+    try {
+      error_ = std::string("onnx_rnn.LSTM: ") + what;
+    } catch (...) {
+      error_.clear();  // no message could be stored; error() falls back to a fixed one
     }
   }
 

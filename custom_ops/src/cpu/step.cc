@@ -109,14 +109,16 @@ class LstmDirection {
     //    the outputs vary from call to call.
     h_.resize(static_cast<size_t>(N * S));
     c_.resize(static_cast<size_t>(N * H));
-    if (job.h0)
+    if (job.h0) {
       std::copy(job.h0, job.h0 + N * S, h_.data());
-    else
+    } else {
       std::fill(h_.data(), h_.data() + N * S, T(0));
-    if (job.c0)
+    }
+    if (job.c0) {
       std::copy(job.c0, job.c0 + N * H, c_.data());
-    else
+    } else {
       std::fill(c_.data(), c_.data() + N * H, T(0));
+    }
     gates_.resize(static_cast<size_t>(N * G4));
     packH_.resize(gemm_.packed_size(N, S));
     if (d_.has_proj) {
