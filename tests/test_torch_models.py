@@ -269,3 +269,10 @@ def test_forward_reading_module_attributes():
         x = torch.randn(N, T, 4)
         with torch.no_grad():
             assert_close(session.run(None, {"x": x.numpy()}), [model(x)])
+
+
+def test_bare_module_dimensions_are_named_time_and_batch_as_on_every_path():
+    model = ort_torch.export_rnn_module(torch.nn.LSTM(5, 7, proj_size=3), initial_state=True)
+    dims = {i.name: [d.dim_param or d.dim_value for d in i.type.tensor_type.shape.dim] for i in model.graph.input}
+    assert dims["data"] == ["time", "batch", 5]
+    assert dims["state"] == [1, "batch", 3] and dims["state_cell"] == [1, "batch", 7]

@@ -26,14 +26,13 @@ import onnx.numpy_helper
 
 from ..errors import OnnxRnnError
 from ..export.builder import DEFAULT_OPSET, MIN_OPSET, GraphBuilder
-from ..export.model import layer_backend
+from ..export.model import BATCH, SEQ, layer_backend
 from ..export.rnn import emit_rnn
 from ..files import save_model
 from .modules import TorchRNN, from_module, is_rnn_module
 
 PLACEHOLDER_DOMAIN = "onnx_rnn_torch"
 PLACEHOLDER_OP = "RNN"
-SEQ, BATCH = "T", "N"
 
 
 @dataclass(frozen=True)
