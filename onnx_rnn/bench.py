@@ -243,23 +243,15 @@ def parse_dim_sizes(items: list[str]) -> dict[str, int]:
     return sizes
 
 
-_RANDOM_DTYPES = {
-    "tensor(float16)": np.float16,
-    "tensor(float)": np.float32,
-    "tensor(double)": np.float64,
-    "tensor(int32)": np.int32,
-    "tensor(int64)": np.int64,
-    "tensor(bool)": np.bool_,
-}
-
-
 def random_feeds(inputs: Sequence[Any], sizes: dict[str, int]) -> dict[str, np.ndarray]:
     """Standard-normal floats (integers: 1; they are lengths or indices) shaped as each input declares, symbolic
     dimensions taken from ``sizes``."""
+    from .session import ORT_TYPES  # noqa: PLC0415  (onnx loads only when a model is timed)
+
     rng = np.random.default_rng(0)
     feeds: dict[str, np.ndarray] = {}
     for info in inputs:
-        dtype = _RANDOM_DTYPES.get(info.type)
+        dtype = ORT_TYPES.get(info.type)
         if dtype is None:
             raise OnnxRnnError(f"input {info.name!r} has type {info.type}; bench makes only numeric tensors")
         shape = []

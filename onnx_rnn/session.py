@@ -64,7 +64,7 @@ def check_feeds(
     prepared = {}
     for name, info in expected.items():
         value = np.asarray(feeds[name])
-        want_type = _ORT_TYPES.get(info.type)
+        want_type = ORT_TYPES.get(info.type)
         want_dtype = None if want_type is None else np.dtype(want_type)
         if want_dtype is not None and value.dtype != want_dtype:
             raise OnnxRnnError(f"input {name!r} must be {want_dtype}, got {value.dtype}")
@@ -99,7 +99,7 @@ def _show(declared: list[int | str | None]) -> str:
     return "(" + ", ".join(str(d) for d in declared) + ")"
 
 
-_ORT_TYPES = {
+ORT_TYPES = {  # ONNX Runtime's input type names -> NumPy (bench.py makes random inputs from it too)
     "tensor(float16)": np.float16,
     "tensor(float)": np.float32,
     "tensor(double)": np.float64,

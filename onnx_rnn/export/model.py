@@ -83,7 +83,7 @@ def export_spec(
     """Like :func:`export_rnn`, taking an :class:`RNNSpec`."""
     parameters = as_parameter_vector(parameters)
     input_size = resolve_input_size(spec, parameters.size, input_size)
-    builder = GraphBuilder(_check_opset(opset))
+    builder = GraphBuilder(check_opset(opset))
     dtype = parameters.dtype
     LD, H, R = spec.num_layers * spec.directions, spec.state_size, spec.output_size
 
@@ -125,7 +125,8 @@ def layer_backend(portable: bool = False, plugin_only: bool = False) -> str:
     return "portable" if portable else "plugin" if plugin_only else "function"
 
 
-def _check_opset(opset: int | None) -> int:
+def check_opset(opset: int | None) -> int:
+    """The opset to write: the default when None, else an integer in [MIN_OPSET, the installed onnx's latest]."""
     if opset is None:
         return DEFAULT_OPSET
     latest = onnx.defs.onnx_opset_version()

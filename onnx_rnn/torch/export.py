@@ -25,8 +25,8 @@ import onnx
 import onnx.numpy_helper
 
 from ..errors import OnnxRnnError
-from ..export.builder import DEFAULT_OPSET, MIN_OPSET, GraphBuilder
-from ..export.model import BATCH, SEQ, layer_backend
+from ..export.builder import GraphBuilder
+from ..export.model import BATCH, SEQ, check_opset, layer_backend
 from ..export.rnn import emit_rnn
 from ..files import save_model
 from .modules import TorchRNN, from_module, is_rnn_module
@@ -149,15 +149,6 @@ def export(
     onnx_model = splice_rnns(onnx.load_from_string(buffer.getvalue()), rnns, backend)
     _write(onnx_model, f)
     return onnx_model
-
-
-def check_opset(opset: int | None) -> int:
-    if opset is None:
-        return DEFAULT_OPSET
-    latest = onnx.defs.onnx_opset_version()
-    if isinstance(opset, bool) or not isinstance(opset, int) or not MIN_OPSET <= opset <= latest:
-        raise OnnxRnnError(f"opset must be an integer in [{MIN_OPSET}, {latest}], got {opset!r}")
-    return opset
 
 
 def splice_rnns(model: onnx.ModelProto, rnns: Mapping[int, TorchRNN], backend: str) -> onnx.ModelProto:
