@@ -175,10 +175,10 @@ def test_float64_is_exact_in_every_mode_and_form(mode, form, bidirectional, leng
         use_sequence_length=lengths,
         **extra,
     )
-    if form == "plugin_only" and spec.needs_custom_lstm and not plugin_available():
-        pytest.skip("the onnx-rnn plugin library is not built")
     params, feeds, want = feeds_and_expected(spec, zero_state=False)
     model = export_spec(spec, params, **FORMS[form])
+    if form == "plugin_only" and _has_custom_node(model) and not plugin_available():
+        pytest.skip("the onnx-rnn plugin library is not built")
     assert not any(n.op_type in ("LSTM", "GRU", "RNN") and not n.domain for n in model.graph.node)
     library = library_path() if plugin_available() else None
     assert max_error(plain_session(model, library).run(None, feeds), want) < 1e-12
@@ -220,8 +220,9 @@ def test_onnxslim_keeps_the_fallback_working():
 @pytest.mark.parametrize("portable", [False, True], ids=["default", "portable"])
 def test_quantize_dynamic_leaves_our_layers_or_quantizes_them_correctly(tmp_path, portable):
     """ORT's dynamic quantizer on a model we write: it loads and runs (plugin or not). The default form's LSTMP
-    nodes are left alone (exact); the portable form's MatMuls are quantized to int8 (its error, relative to the
-    largest output value: about 1% on Y, 13% on the final cell state at H=16, P=3, with ORT 1.21 and 1.32)."""
+    nodes are left alone (exact); the portable form's input-projection MatMuls are quantized to int8 (its error,
+    relative to the largest output value: about 1% on Y, 13% on the final cell state at H=16, P=3, with ORT 1.21
+    and 1.32: int8 error of the size ORT's own quantized LSTM makes, test_quantized_scan_is_as_exact_as_...)."""
     from onnxruntime.quantization import quantize_dynamic
 
     spec = dataclasses.replace(custom_spec(3, (-0.5, 0.5, False), True, True, layers=2), state_size=16)
@@ -238,12 +239,51 @@ def test_quantize_dynamic_leaves_our_layers_or_quantizes_them_correctly(tmp_path
         assert max_error(got, want) / scale < (0.2 if portable else 1e-6)
 
 
+@pytest.mark.parametrize("hidden", [16, 64])
+def test_quantized_scan_is_as_exact_as_orts_quantized_lstm(tmp_path, hidden):
+    """The peer: ORT's own int8 LSTM (quantize_dynamic turns a standard LSTM node into DynamicQuantizeLSTM).
+    quantize_dynamic on our Scan decomposition of the same layers and weights (the portable form, lengths given
+    as T) errs no more than that node does: the portable form's quantization error is int8's, not ours."""
+    from onnxruntime.quantization import quantize_dynamic
+
+    node_spec = RNNSpec(mode="lstm", state_size=hidden, num_layers=2, bidirectional=True, state_outputs=True)
+    scan_spec = dataclasses.replace(node_spec, use_sequence_length=True)
+    params, feeds, want = feeds_and_expected(node_spec, zero_state=False, dtype=np.float32)
+    errors = {}
+    for name, spec, form in (("node", node_spec, {}), ("scan", scan_spec, {"portable": True})):
+        source, target = tmp_path / f"{name}.onnx", tmp_path / f"{name}.int8.onnx"
+        onnx.save(export_spec(spec, params, **form), str(source))
+        quantize_dynamic(str(source), str(target))
+        ops = {n.op_type for n in onnx.load(str(target)).graph.node}
+        assert ("DynamicQuantizeLSTM" in ops) == (name == "node") and ("Scan" in ops) == (name == "scan")
+        run_feeds = dict(feeds, sequence_length=np.full(N, T, np.int32)) if name == "scan" else feeds
+        got = plain_session(onnx.load(str(target))).run(None, run_feeds)
+        errors[name] = max_error(got, want)
+    assert 0 < errors["scan"] <= 1.25 * errors["node"], errors
+
+
+def _has_custom_node(model: onnx.ModelProto) -> bool:
+    return any(n.domain == CUSTOM_DOMAIN for n in model.graph.node)
+
+
+@pytest.mark.parametrize("form", list(FORMS))
 @pytest.mark.parametrize("mode", ["lstm", "gru", "rnn_tanh", "rnn_relu"])
-def test_portable_with_lengths_is_right_on_onnx_reference(mode):
-    """onnx.reference ignores a standard node's sequence_lens; --portable writes Scan layers there instead."""
+def test_with_lengths_no_form_is_misread_by_onnx_reference(mode, form):
+    """onnx.reference ignores a standard node's sequence_lens (so does OpenVINO with symbolic shapes), so with
+    lengths no form writes one: LSTM layers are our custom op (default: backed by its function; plugin-only: the
+    bare node, which onnx.reference refuses), GRU/RNN layers and every portable layer are Scan. Every form is
+    right on ONNX Runtime (with the plugin where it has a custom node) and right or refused on onnx.reference."""
     spec = RNNSpec(mode=mode, state_size=4, bidirectional=True, state_outputs=True, use_sequence_length=True)
     params, feeds, want = feeds_and_expected(spec, zero_state=False, dtype=np.float32)
-    model = export_spec(spec, params, portable=True)
-    assert not any(n.op_type in ("LSTM", "GRU", "RNN") for n in model.graph.node)
-    assert max_error(ReferenceEvaluator(model).run(None, feeds), want) < 1e-5
-    assert max_error(plain_session(model).run(None, feeds), want) < 1e-5
+    model = export_spec(spec, params, **FORMS[form])
+    assert not any(n.op_type in ("LSTM", "GRU", "RNN") and not n.domain for n in model.graph.node)
+    bare = form == "plugin_only" and _has_custom_node(model)
+    assert bare == (form == "plugin_only" and mode == "lstm")
+    if bare:
+        with pytest.raises(Exception, match="LSTMP"):
+            ReferenceEvaluator(model).run(None, feeds)
+    else:
+        assert max_error(ReferenceEvaluator(model).run(None, feeds), want) < 1e-5
+        assert max_error(plain_session(model).run(None, feeds), want) < 1e-5
+    if _has_custom_node(model) and plugin_available():
+        assert max_error(plain_session(model, library_path()).run(None, feeds), want) < 1e-5

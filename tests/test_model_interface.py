@@ -44,6 +44,12 @@ def test_graph_interface_and_standard_nodes(mode):
     ) + [("sequence_length", ["batch"])]
     assert [o.name for o in model.graph.output] == ["output", "state_output"] + (["state_cell_output"] if lstm else [])
     op = {"lstm": "LSTM", "gru": "GRU"}.get(mode, "RNN")
+    # With sequence lengths no layer is a standard node (onnx.reference and OpenVINO ignore their sequence_lens):
+    # LSTM layers are our custom op, GRU/RNN layers Scan (docs/portable.md). Without lengths they are standard.
+    assert not [n for n in model.graph.node if n.op_type == op and n.domain == ""]
+    with_lengths = {(n.domain, n.op_type) for n in model.graph.node}
+    assert ("onnx_rnn", "LSTMP") in with_lengths if lstm else ("", "Scan") in with_lengths
+    model = onnx_rnn.export_rnn(params, mode=mode, state_size=4, num_layers=3, bidirectional=True, state_outputs=True)
     layers = [n for n in model.graph.node if n.op_type == op]
     assert len(layers) == 3 and all(n.domain == "" for n in layers)
     attrs = {a.name: onnx.helper.get_attribute_value(a) for a in layers[0].attribute}

@@ -95,8 +95,10 @@ def cases() -> dict[str, Callable[[], Case]]:
         "clipping only (default form)": lambda: _case(clip_only, np.float32, {}),
         "two LSTMP configurations (default form)": _two_configurations,
         "LSTM, bi (standard node)": lambda: _case(lstm, np.float32, {}),
-        "LSTM, bi, lengths (standard node)": lambda: _case(lstm_len, np.float32, {}),
+        "LSTM, bi, lengths (default form: custom node + function)": lambda: _case(lstm_len, np.float32, {}),
         "LSTM, bi, lengths (--portable: Scan)": lambda: _case(lstm_len, np.float32, {"portable": True}),
+        "LSTM, bi, lengths (--plugin-only)": lambda: _case(lstm_len, np.float32, {"plugin_only": True}),
+        "GRU, bi, lengths (every form: Scan)": lambda: _case(gru, np.float32, {}),
         "LSTMP+clip float64 (--portable)": lambda: _case(lstmp, np.float64, {"portable": True}),
         "GRU float64, bi, lengths (Scan form)": lambda: _case(gru, np.float64, {}),
     }

@@ -36,6 +36,7 @@ class GraphBuilder:
         self.weights: list[tuple[str, np.ndarray]] = []  # initializers, kept as arrays until to_model
         self.inputs: list[onnx.ValueInfoProto] = []
         self.outputs: list[onnx.ValueInfoProto] = []
+        self.value_info: list[onnx.ValueInfoProto] = []  # shapes inference cannot find (a custom node's outputs)
         self.domains: dict[str, int] = {}
         self.functions: list[onnx.FunctionProto] = []
         self._names: set[str] = set()
@@ -117,6 +118,12 @@ class GraphBuilder:
         )
         return name
 
+    def declare(self, tensor: str, dtype: np.dtype | type, shape: Sequence[Dim | None]) -> None:
+        """State ``tensor``'s type and shape (None: a dimension not known here), for a tensor shape inference
+        cannot see through: ONNX infers nothing for a custom node without a function, and little through our
+        function's Scan body, so a later shape mismatch (a weight that does not fit) would go unseen."""
+        self.value_info.append(helper.make_tensor_value_info(tensor, np_to_onnx_dtype(dtype), list(shape)))
+
     def rename_to_output(self, tensor: str, name: str) -> str:
         """Make ``tensor`` available under the graph-output name ``name`` (an Identity)."""
         self.reserve(name)
@@ -143,7 +150,7 @@ class GraphBuilder:
                 for name, a in self.weights
                 if a.nbytes > SMALL_TENSOR_BYTES
             ]
-        graph = helper.make_graph(self.nodes, graph_name, inputs, self.outputs)
+        graph = helper.make_graph(self.nodes, graph_name, inputs, self.outputs, value_info=self.value_info)
         opsets = [helper.make_opsetid("", self.opset)]
         opsets += [helper.make_opsetid(d, v) for d, v in sorted(self.domains.items())]
         model = helper.make_model(

@@ -77,6 +77,9 @@ def emit_custom_lstm_layer(
         )
     node_inputs = [inputs.x, W, R, B, inputs.sequence_length, inputs.initial_h, inputs.initial_c, P]
     y, y_h, y_c = builder.node(CUSTOM_OP_TYPE, _trim(node_inputs), 3, domain=CUSTOM_DOMAIN, **attrs)
+    D, S, H = spec.directions, spec.output_size, spec.state_size
+    for tensor, shape in ((y, [None, D, None, S]), (y_h, [D, None, S]), (y_c, [D, None, H])):
+        builder.declare(tensor, weights.W.dtype, shape)
     return LayerOutputs(y, y_h, y_c)
 
 

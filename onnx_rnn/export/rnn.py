@@ -77,21 +77,30 @@ def choose_layer_emitter(
 ) -> LayerEmitter:
     """The emitter of each layer.
 
-    Layers standard ONNX expresses are standard nodes, except that they are written with Scan and elementwise
-    operators (``emit_portable_standard_layer``) for ``dtype`` float64 (ONNX Runtime has no float64
-    LSTM/GRU/RNN kernel, but runs those operators in float64) and for the ``portable`` backend with sequence
-    ``lengths`` (onnx.reference ignores a standard node's ``sequence_lens``, and OpenVINO does with symbolic
-    shapes: docs/portable.md).
+    Layers standard ONNX expresses are standard nodes, with two exceptions. With sequence ``lengths`` no layer is a
+    standard node, in any form: onnx.reference ignores a standard node's ``sequence_lens``, and OpenVINO does with
+    symbolic shapes (docs/portable.md), so such a node would be silently wrong there. LSTM layers are then our
+    custom op (``plugin``; ``function``: backed by its function, so runtimes without the plugin run Scan), GRU and
+    RNN layers (no plugin kernel) and every ``portable`` layer Scan and elementwise operators
+    (``emit_portable_standard_layer``). For ``dtype`` float64 they are Scan too: ONNX Runtime has no float64
+    LSTM/GRU/RNN kernel, but runs those operators in float64.
     """
     if backend not in BACKENDS:
         raise OnnxRnnError(f"unknown backend {backend!r}; expected one of {', '.join(BACKENDS)}")
     if not spec.needs_custom_lstm:
+        if lengths and spec.mode == "lstm" and backend != "portable":
+            return _custom_lstm_emitter(backend)
         float64 = dtype is not None and np.dtype(dtype) == np.float64
-        if float64 or (backend == "portable" and lengths):
+        if float64 or lengths:
             from .portable import emit_portable_standard_layer  # noqa: PLC0415
 
             return emit_portable_standard_layer
         return emit_standard_layer
+    return _custom_lstm_emitter(backend)
+
+
+def _custom_lstm_emitter(backend: str) -> LayerEmitter:
+    """An LSTM layer as our custom op (``plugin``), with its function (``function``), or as Scan (``portable``)."""
     if backend == "portable":
         from .portable import emit_portable_lstm_layer  # noqa: PLC0415 (only needed for this path)
 
