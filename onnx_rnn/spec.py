@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ast
 import math
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -133,6 +134,14 @@ class RNNSpec:
         return cls(**values)
 
 
+def python_literal(text: str) -> Any:
+    """``ast.literal_eval`` without its SyntaxWarnings: text such as "0x1fand" makes Python warn on stderr
+    before it raises, which would add a line to the CLI's one-line error."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SyntaxWarning)
+        return ast.literal_eval(text)
+
+
 def parse_mxnet_value(value: Any, key: str = "value") -> Any:
     """Parse one MXNet attribute string ("True", "None", "0.5", "(4, 0, 8)", "lstm") into a Python value."""
     if not isinstance(value, str):
@@ -145,7 +154,7 @@ def parse_mxnet_value(value: Any, key: str = "value") -> Any:
     if text in ("None", "none", ""):
         return None
     try:
-        return ast.literal_eval(text)
+        return python_literal(text)
     except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):  # e.g. "{[]}", "((((...))))"
         if key == "mode" or text.replace("_", "").isalnum():
             return text

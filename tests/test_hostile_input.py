@@ -11,6 +11,9 @@ import json
 import os
 import signal
 import stat
+import subprocess
+import sys
+import warnings
 import zipfile
 from pathlib import Path
 
@@ -529,6 +532,36 @@ def test_integer_literals_too_long_to_print(key, sign):
     """'0xfff...' parses to an integer Python refuses to format in decimal: the message must still be one."""
     with pytest.raises(OnnxRnnError, match="integer of 20000 bits"):
         RNNSpec.from_mxnet_attrs({"mode": "lstm", "state_size": "4", key: sign + "0x" + "f" * 5000})
+
+
+@pytest.mark.parametrize("text", ["1if", "0xfor", "0b1and"])
+def test_literal_python_warns_about_is_refused_without_a_warning(text):
+    """Python's parser warns on stderr (SyntaxWarning) about a number run into a keyword before it raises: the
+    CLI printed that line above its own one-line error (found by make fuzz's stderr)."""
+    doc = _symbol("bilstm_seqlen")
+    next(n for n in doc["nodes"] if n["op"] == "FullyConnected")["attrs"]["num_hidden"] = text
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with pytest.raises(OnnxRnnError, match="state_size"):
+            RNNSpec.from_mxnet_attrs({"mode": "lstm", "state_size": text})
+        with pytest.raises(OnnxRnnError, match="num_hidden"):
+            convert_checkpoint(_checkpoint(doc, "bilstm_seqlen"))
+    assert not [w for w in caught if issubclass(w.category, SyntaxWarning)]
+
+
+def test_cli_error_is_one_line_even_where_python_would_warn(tmp_path):
+    """The same through the real CLI process, whose stderr nothing captures."""
+    np.save(tmp_path / "p.npy", np.zeros(10, np.float32))
+    (tmp_path / "a.json").write_text(json.dumps({"mode": "lstm", "state_size": "1if"}))
+    argv = ["convert", "-o", str(tmp_path / "m.onnx"), "--params", str(tmp_path / "p.npy")]
+    done = subprocess.run(
+        [sys.executable, "-m", "onnx_rnn.cli", *argv, "--attrs", str(tmp_path / "a.json")],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 2 and done.stderr.count("\n") == 1 and "state_size" in done.stderr, done.stderr
+    assert not (tmp_path / "m.onnx").exists()
 
 
 def test_clip_bound_beyond_float_range():

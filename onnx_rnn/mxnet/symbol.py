@@ -8,7 +8,6 @@ Variables (``op == "null"``) may carry ``__shape__`` (0 = unknown), ``__dtype__`
 
 from __future__ import annotations
 
-import ast
 import json
 import os
 from collections.abc import Callable
@@ -19,6 +18,7 @@ import numpy as np
 
 from .. import limits
 from ..errors import OnnxRnnError
+from ..spec import python_literal
 from .ndarray_file import DTYPE_FLAGS
 
 
@@ -217,7 +217,7 @@ class Attrs:
         if text in ("inf", "+inf", "-inf", "nan", "-nan"):
             return float(text.replace("-nan", "nan"))
         try:
-            return ast.literal_eval(text)
+            return python_literal(text)
         except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):  # TypeError: "{[]}"
             raise self.fail(key, expected) from None
 

@@ -18,6 +18,7 @@ import io
 import json
 import struct
 import tempfile
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -429,13 +430,27 @@ def check_plugin(data: bytes) -> None:
 TARGETS: dict[str, Target] = {}
 
 
+def quiet(check: Callable[[bytes], None]) -> Callable[[bytes], None]:
+    """``check`` with one more property: no Python warning. The CLI prints warnings on stderr, above its one-line
+    error (Python's parser warned so about "1if" in an attribute before ``ast.literal_eval`` raised)."""
+
+    def checked(data: bytes) -> None:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            check(data)
+        if caught:
+            raise Finding(f"a warning would reach stderr: {caught[0].category.__name__}: {caught[0].message}")
+
+    return checked
+
+
 def targets() -> dict[str, Target]:
     if not TARGETS:
         TARGETS.update(
-            params=Target("params", _params_strategy(), bytes, check_params, ".params"),
-            symbol=Target("symbol", _symbol_strategy(), bytes, check_symbol, ".symbol"),
-            attrs=Target("attrs", _attrs_strategy(), bytes, check_attrs, ".json"),
-            plugin=Target("plugin", _plugin_strategy(), _encode_plugin, check_plugin, ".plugin.json"),
+            params=Target("params", _params_strategy(), bytes, quiet(check_params), ".params"),
+            symbol=Target("symbol", _symbol_strategy(), bytes, quiet(check_symbol), ".symbol"),
+            attrs=Target("attrs", _attrs_strategy(), bytes, quiet(check_attrs), ".json"),
+            plugin=Target("plugin", _plugin_strategy(), _encode_plugin, quiet(check_plugin), ".plugin.json"),
         )
     return TARGETS
 
