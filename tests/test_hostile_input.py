@@ -94,8 +94,14 @@ def test_output_into_an_unwritable_folder(tmp_path, lstm_params, capsys):
 
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP, signal.SIGINT])
-def test_signal_during_a_write_removes_the_staging_folder(tmp_path, lstm_params, monkeypatch, capsys, signum):
-    """A signal arriving while the model is half written: no partial model, no hidden staging folder."""
+def test_signal_during_a_write_removes_the_staging_folder(tmp_path, lstm_params, monkeypatch, request, signum):
+    """A signal arriving while the model is half written: no partial model, no hidden staging folder.
+
+    SIGINT is given Python's own handler for the test: a process started in the background by a shell (``cmd &``,
+    ``nohup``) inherits SIGINT ignored, Python then leaves it ignored, and so does the CLI, as it should."""
+    if signum == signal.SIGINT:
+        previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+        request.addfinalizer(lambda: signal.signal(signal.SIGINT, previous))
 
     def half_write_then_signal(model, path, *args, **kwargs):
         Path(path).write_bytes(b"partial model")
