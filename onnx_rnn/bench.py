@@ -12,6 +12,7 @@ import argparse
 import dataclasses
 import json
 import os
+import statistics
 import subprocess
 import time
 from collections.abc import Callable, Sequence
@@ -161,6 +162,13 @@ def _external_workload(name: str, args: argparse.Namespace, repeat: int) -> list
     return run(args.threads, repeat, args.provider)
 
 
+def workload_params(w: Workload) -> np.ndarray:
+    """The workload's flat float32 parameter vector, uniform in +-1/sqrt(state size), seeded: every peer and
+    every tool (roofline, bench_stream_cache) times the same weights."""
+    scale = 1.0 / np.sqrt(w.spec.state_size)
+    return np.random.default_rng(0).uniform(-scale, scale, w.spec.param_count(w.I)).astype(np.float32)
+
+
 def bench_workload(
     w: Workload,
     threads: int,
@@ -169,9 +177,7 @@ def bench_workload(
     mxnet: bool = True,
     mxnet_venv: Path | None = None,
 ) -> list[Result]:
-    rng = np.random.default_rng(0)
-    scale = 1.0 / np.sqrt(w.spec.state_size)
-    params = rng.uniform(-scale, scale, w.spec.param_count(w.I)).astype(np.float32)
+    params = workload_params(w)
     results = [Result(w.name, "onnx-rnn", min_ms(_ort_runner(w, params, threads, provider), repeat))]
     if w.spec.needs_custom_lstm:
         try:
@@ -293,6 +299,37 @@ def min_ms(step: Callable[[], object], repeat: int) -> float:
     return best * 1e3
 
 
+@dataclass
+class Timing:
+    """One candidate's times from ``round_robin``: its minimum and its median (the spread says how noisy the
+    machine was)."""
+
+    name: str
+    times_ms: list[float]
+
+    @property
+    def best(self) -> float:
+        return min(self.times_ms)
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.times_ms)
+
+
+def round_robin(runners: dict[str, Callable[[], object]], runs: int) -> list[Timing]:
+    """Each runner once (warm-up), then ``runs`` rounds calling each in turn, so that a burst of load from
+    elsewhere hits every candidate alike (the tools' side-by-side ratios: roofline, bench_lengths, ...)."""
+    for run in runners.values():
+        run()
+    times: dict[str, list[float]] = {name: [] for name in runners}
+    for _ in range(runs):
+        for name, run in runners.items():
+            start = time.perf_counter()
+            run()
+            times[name].append((time.perf_counter() - start) * 1e3)
+    return [Timing(name, ms) for name, ms in times.items()]
+
+
 def _inputs(w: Workload, dtype: type[np.floating[Any]] = np.float32) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     rng = np.random.default_rng(1)
     s = w.spec
@@ -391,6 +428,27 @@ def _torch_module(w: Workload, params: np.ndarray) -> torch.nn.RNNBase:
                 state[f"weight_hr{sfx}"] = wt.h2r_weight
     module.load_state_dict({k: torch.from_numpy(np.ascontiguousarray(v)) for k, v in state.items()})
     return module.eval()
+
+
+def torch_lstm_runner(w: Workload, params: np.ndarray, threads: int) -> Callable[[], None]:
+    """PyTorch's ``nn.LSTM`` (``proj_size`` with projection) on the same weights, on the CPU, as one callable:
+    the whole sequence, or with ``w.streaming`` one call per step with the states carried."""
+    import torch  # noqa: PLC0415
+
+    torch.set_num_threads(threads)
+    module = _torch_module(w, params)
+    x, h, c = (torch.from_numpy(a) for a in _inputs(w))
+
+    def run() -> None:
+        with torch.inference_mode():
+            if w.streaming:
+                state = (h, c)
+                for t in range(w.T):
+                    _, state = module(x[t : t + 1], state)
+            else:
+                module(x, (h, c))
+
+    return run
 
 
 def _mxnet_result(w: Workload, threads: int, repeat: int, venv: Path | None = None) -> Result:

@@ -58,6 +58,27 @@ def test_min_ms_is_the_fastest_timed_call_after_one_warm_up(monkeypatch):
     assert len(calls) == 4  # one warm-up, then three timed calls
 
 
+def test_round_robin_warms_each_up_then_takes_turns_and_reports_min_and_median(monkeypatch):
+    clock = [0.0]
+    order = []
+    seconds = {"a": iter([9.0, 0.003, 0.001, 0.002]), "b": iter([9.0, 0.010, 0.030, 0.020])}  # warm-up first
+
+    def runner(name: str):
+        def run() -> None:
+            order.append(name)
+            clock[0] += next(seconds[name])
+
+        return run
+
+    monkeypatch.setattr(bench.time, "perf_counter", lambda: clock[0])
+    timings = bench.round_robin({"a": runner("a"), "b": runner("b")}, 3)
+    assert order == ["a", "b"] * 4  # a burst of load from elsewhere hits both alike
+    assert [(t.name, t.best, t.median) for t in timings] == [
+        ("a", pytest.approx(1.0), pytest.approx(2.0)),
+        ("b", pytest.approx(10.0), pytest.approx(20.0)),
+    ]
+
+
 def test_table_gives_each_peer_the_ratio_to_onnx_rnn_of_its_own_workload():
     results = [
         Result("a", "onnx-rnn", 10.0),

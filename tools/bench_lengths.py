@@ -13,10 +13,9 @@ Round-robin, one warm-up each, then --runs rounds; min (median) in ms; 2 threads
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
-import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -24,6 +23,7 @@ import onnx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from onnx_rnn.bench import Timing, round_robin
 from onnx_rnn.export import export_spec
 from onnx_rnn.export import rnn as rnn_module
 from onnx_rnn.export.layers import emit_standard_layer
@@ -78,22 +78,17 @@ def main() -> None:
         runners["no plugin"] = session(now, args.threads, False)
         feeds = {"data": x, "sequence_length": lengths}
         want = runners["old"](feeds)[0]
-        times: dict[str, list[float]] = {name: [] for name in runners}
         for run in runners.values():
-            np.testing.assert_allclose(run(feeds)[0], want, rtol=1e-4, atol=1e-4)  # also the warm-up
-        for _ in range(args.runs):
-            for name, run in runners.items():
-                start = time.perf_counter()
-                run(feeds)
-                times[name].append((time.perf_counter() - start) * 1e3)
-        ratio = min(times.get("plugin", times["no plugin"])) / min(times["old"])
-        cells = " | ".join(cell(times, name) for name in ("old", "plugin", "no plugin"))
+            np.testing.assert_allclose(run(feeds)[0], want, rtol=1e-4, atol=1e-4)
+        timings = {t.name: t for t in round_robin({n: partial(r, feeds) for n, r in runners.items()}, args.runs)}
+        ratio = timings.get("plugin", timings["no plugin"]).best / timings["old"].best
+        cells = " | ".join(cell(timings.get(name)) for name in ("old", "plugin", "no plugin"))
         print(f"| {mode} | {cells} | {ratio:.2f} |")
 
 
-def cell(times: dict[str, list[float]], name: str) -> str:
+def cell(timing: Timing | None) -> str:
     """min (median) ms of one runner, or n/a where it did not run."""
-    return f"{min(times[name]):.1f} ({statistics.median(times[name]):.1f})" if name in times else "n/a"
+    return f"{timing.best:.1f} ({timing.median:.1f})" if timing else "n/a"
 
 
 if __name__ == "__main__":

@@ -14,38 +14,16 @@ core (``--thrash``), which evicts the weights from L3 as a busy neighbour does.
 from __future__ import annotations
 
 import argparse
-import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
-
-import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from onnx_rnn.bench import WORKLOADS, _inputs, _ort_runner, _torch_module
+from onnx_rnn.bench import WORKLOADS, _ort_runner, round_robin, torch_lstm_runner, workload_params
 
 THRASH = "import numpy as np\na = np.ones(64 << 18, np.float32)\nwhile True:\n    a += 1.0\n"
-
-
-def torch_stream(params: np.ndarray, threads: int) -> Callable[[], None]:
-    """PyTorch nn.LSTM(proj_size) on the same weights, one call per step, states carried."""
-    import torch
-
-    w = WORKLOADS["lstmp-stream"]
-    torch.set_num_threads(threads)
-    module = _torch_module(w, params)
-    x, h, c = (torch.from_numpy(a) for a in _inputs(w))
-
-    def run() -> None:
-        with torch.inference_mode():
-            state = (h, c)
-            for t in range(w.T):
-                _, state = module(x[t : t + 1], state)
-
-    return run
 
 
 def main() -> None:
@@ -55,32 +33,23 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=9)
     args = parser.parse_args()
     w = WORKLOADS["lstmp-stream"]
-    rng = np.random.default_rng(0)
-    scale = 1.0 / np.sqrt(w.spec.state_size)
-    params = rng.uniform(-scale, scale, w.spec.param_count(w.I)).astype(np.float32)
+    params = workload_params(w)
     runners = {
         "plugin": _ort_runner(w, params, args.threads, "cpu"),
         "portable": _ort_runner(w, params, args.threads, "cpu", portable=True),
-        "pytorch": torch_stream(params, args.threads),
+        "pytorch": torch_lstm_runner(w, params, args.threads),
     }
     print(f"{w.name}: {params.nbytes / 1e6:.1f} MB of weights, {args.threads} threads, thrash {args.thrash}")
     thrasher = subprocess.Popen([sys.executable, "-c", THRASH]) if args.thrash else None
     try:
         time.sleep(1.0 if thrasher else 0.0)
-        times: dict[str, list[float]] = {name: [] for name in runners}
-        for run in runners.values():
-            run()
-        for _ in range(args.runs):
-            for name, run in runners.items():
-                start = time.perf_counter()
-                run()
-                times[name].append((time.perf_counter() - start) * 1e3)
+        timings = round_robin(runners, args.runs)
     finally:
         if thrasher:
             thrasher.kill()
-    for name, ms in times.items():
-        rate = params.nbytes * w.T / min(ms) / 1e6
-        print(f"{name:9s} min {min(ms):7.1f}  median {statistics.median(ms):7.1f} ms  {rate:5.1f} GB/s of weights")
+    for t in timings:
+        rate = params.nbytes * w.T / t.best / 1e6
+        print(f"{t.name:9s} min {t.best:7.1f}  median {t.median:7.1f} ms  {rate:5.1f} GB/s of weights")
 
 
 if __name__ == "__main__":

@@ -19,18 +19,14 @@ import argparse
 import contextlib
 import ctypes
 import os
-import statistics
 import sys
-import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
-
-import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from onnx_rnn.bench import WORKLOADS, Workload, _inputs, _ort_runner, _torch_module
+from onnx_rnn.bench import WORKLOADS, Workload, _ort_runner, round_robin, torch_lstm_runner, workload_params
 from onnx_rnn.runtime import library_path
 
 
@@ -55,55 +51,8 @@ def fma_peak_gflops(path: str, seconds: float = 0.3) -> float:
     return float(fn(seconds))
 
 
-def torch_runner(w: Workload, params: np.ndarray, threads: int) -> Callable[[], None]:
-    import torch
-
-    torch.set_num_threads(threads)
-    module = _torch_module(w, params)
-    x, h, c = (torch.from_numpy(a) for a in _inputs(w))
-
-    def step() -> None:
-        with torch.inference_mode():
-            if w.streaming:
-                state = (h, c)
-                for t in range(w.T):
-                    _, state = module(x[t : t + 1], state)
-            else:
-                module(x, (h, c))
-
-    return step
-
-
-@dataclass
-class Timing:
-    name: str
-    times_ms: list[float]
-
-    @property
-    def best(self) -> float:
-        return min(self.times_ms)
-
-    @property
-    def median(self) -> float:
-        return statistics.median(self.times_ms)
-
-
-def round_robin(runners: dict[str, Callable[[], object]], runs: int) -> list[Timing]:
-    for fn in runners.values():
-        fn()
-    times: dict[str, list[float]] = {k: [] for k in runners}
-    for _ in range(runs):
-        for k, fn in runners.items():
-            t0 = time.perf_counter()
-            fn()
-            times[k].append((time.perf_counter() - t0) * 1e3)
-    return [Timing(k, v) for k, v in times.items()]
-
-
 def candidates(w: Workload, paths: list[str], threads: int) -> dict[str, Callable[[], object]]:
-    rng = np.random.default_rng(0)
-    scale = 1.0 / np.sqrt(w.spec.state_size)
-    params = rng.uniform(-scale, scale, w.spec.param_count(w.I)).astype(np.float32)
+    params = workload_params(w)
     out: dict[str, Callable[[], object]] = {}
     for path in paths:
         os.environ["ONNX_RNN_CPU_ISA"] = path  # read when the session creates its kernels
@@ -112,7 +61,7 @@ def candidates(w: Workload, paths: list[str], threads: int) -> dict[str, Callabl
         native = replace(w, spec=replace(w.spec, lstm_state_clip_min=None, lstm_state_clip_max=None))
         out["ort LSTM (no clip)"] = _ort_runner(native, params, threads, "cpu")
     with contextlib.suppress(ImportError):  # no PyTorch: no peer column
-        out["pytorch"] = torch_runner(w, params, threads)
+        out["pytorch"] = torch_lstm_runner(w, params, threads)
     return out
 
 
